@@ -1,0 +1,253 @@
+//! The Rust API: a [`Client`] owns the configuration, the scheduler thread and the delivery
+//! workers; [`Session`] handles send events.
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::clock::{Clock, ManualClock, SystemClock};
+use crate::config::Config;
+use crate::delivery::transport::{Transport, UreqTransport};
+use crate::engine::Engine;
+use crate::error::{Error, ErrorKind, Result};
+use crate::events::{Listener, SessionEvent};
+use crate::log::{Level, LogSink};
+use crate::scheduler::on_scheduler_thread;
+use crate::session::{Backend, Phase, PlayerDetailsSource, SessionCore};
+use crate::xdm::{self, Mode, Position};
+
+/// How the client tells time.
+pub enum ClockChoice {
+    System,
+    /// Virtual time starting at this wall-clock instant (Unix ms); moves only with
+    /// [`Client::advance_clock`]. For tests of the library and of player integrations.
+    Manual { start_unix_ms: i64 },
+}
+
+/// A media-tracking client. Thread-safe; dropping it flushes for up to
+/// `native.shutdownTimeoutMs` and stops its threads.
+pub struct Client {
+    engine: Arc<Engine>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Client {
+    pub fn new(config_json: &str) -> Result<Client> {
+        Client::with_clock(config_json, ClockChoice::System)
+    }
+
+    pub fn with_clock(config_json: &str, clock: ClockChoice) -> Result<Client> {
+        let config = Config::from_json(config_json)?;
+        let transport = Arc::new(UreqTransport::new(&config));
+        Client::with_transport(config, clock, transport)
+    }
+
+    /// A client whose requests go through `transport` instead of HTTP.
+    pub fn with_transport(config: Config, clock: ClockChoice, transport: Arc<dyn Transport>) -> Result<Client> {
+        let (clock, manual): (Arc<dyn Clock>, Option<Arc<ManualClock>>) = match clock {
+            ClockChoice::System => (Arc::new(SystemClock::new()), None),
+            ClockChoice::Manual { start_unix_ms } => {
+                let manual = Arc::new(ManualClock::new(start_unix_ms));
+                (manual.clone(), Some(manual))
+            }
+        };
+        let workers = config.delivery_workers;
+        let engine = Arc::new(Engine::new(config, clock, manual, transport));
+        let mut threads = Vec::with_capacity(workers + 1);
+        let spawn_failed = |e: std::io::Error| Error::new(ErrorKind::Internal, format!("cannot start a thread: {e}"));
+        let scheduler_engine = Arc::clone(&engine);
+        threads.push(
+            std::thread::Builder::new()
+                .name("mediaedge-scheduler".into())
+                .spawn(move || {
+                    let e = &scheduler_engine;
+                    e.scheduler.run(e.clock.as_ref(), e.manual_clock.as_deref(), &|timer| e.fire(timer));
+                })
+                .map_err(spawn_failed)?,
+        );
+        for i in 0..workers {
+            let worker_engine = Arc::clone(&engine);
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("mediaedge-delivery-{i}"))
+                    .spawn(move || crate::delivery::run_worker(&worker_engine))
+                    .map_err(spawn_failed)?,
+            );
+        }
+        Ok(Client { engine, threads })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.engine.config
+    }
+
+    /// Starts an automatic session: the library reads playhead and QoE from `details` and pings.
+    /// `start_xdm` is the sessionStart xdm (its `eventType` may be left out).
+    pub fn start_automatic(&self, player_id: &str, details: Arc<dyn PlayerDetailsSource>, start_xdm: &str) -> Result<Session> {
+        if player_id.is_empty() {
+            return Err(Error::new(ErrorKind::InvalidArgument, "player_id: must not be empty"));
+        }
+        let document = xdm::parse_document(start_xdm)?;
+        let reading = details.player_details();
+        let start = xdm::prepare(document, Position::Start, Mode::Automatic, Some(&reading), &self.engine.config)?;
+        let core = SessionCore::new(0, Mode::Automatic, Some(player_id.to_string()), Some(details));
+        let core = self.engine.start_session(core, start)?;
+        Ok(Session { engine: Arc::clone(&self.engine), core })
+    }
+
+    /// Starts a manual session: the caller puts `playhead` and `sessionID` in every event; no pings.
+    pub fn start_manual(&self, start_xdm: &str) -> Result<Session> {
+        let document = xdm::parse_document(start_xdm)?;
+        let start = xdm::prepare(document, Position::Start, Mode::Manual, None, &self.engine.config)?;
+        let core = SessionCore::new(0, Mode::Manual, None, None);
+        let core = self.engine.start_session(core, start)?;
+        Ok(Session { engine: Arc::clone(&self.engine), core })
+    }
+
+    /// Sends an event to the live automatic session of `player_id` (the Web SDK's
+    /// `sendMediaEvent({playerId, xdm})`).
+    pub fn send_by_player(&self, player_id: &str, xdm_json: &str) -> Result<()> {
+        let core = self.engine.session_for_player(player_id)?;
+        self.engine.send(&core, xdm_json)
+    }
+
+    pub fn set_listener(&self, listener: Option<Listener>) {
+        self.engine.set_listener(listener);
+    }
+
+    /// Convenience for Rust callers: a closure as the session-event listener.
+    pub fn on_session_event(&self, f: impl Fn(&SessionEvent) + Send + Sync + 'static) {
+        self.engine.set_listener(Some(Arc::new(f)));
+    }
+
+    pub fn set_logger(&self, level: Level, sink: Option<LogSink>) {
+        self.engine.logger.set_sink(level, sink);
+    }
+
+    /// Waits until everything queued is delivered or given up. Returns the number left on timeout.
+    pub fn flush(&self, timeout: Duration) -> Result<()> {
+        match self.engine.flush(timeout) {
+            0 => Ok(()),
+            left => Err(Error::new(ErrorKind::Timeout, format!("{left} events still queued after {} ms", timeout.as_millis()))),
+        }
+    }
+
+    /// Moves a manual clock forward; every timer due by then has fired (pings made, callbacks
+    /// called) when this returns.
+    pub fn advance_clock(&self, by: Duration) -> Result<()> {
+        let Some(manual) = &self.engine.manual_clock else {
+            return Err(Error::new(ErrorKind::WrongState, "the client runs on the system clock; create it with a manual clock"));
+        };
+        if on_scheduler_thread() {
+            return Err(Error::new(ErrorKind::WrongState, "the clock cannot be advanced from a callback on the scheduler thread"));
+        }
+        if self.engine.scheduler.advance(manual, by) {
+            Ok(())
+        } else {
+            Err(Error::new(ErrorKind::ClientClosed, "the client was shut down"))
+        }
+    }
+
+    pub fn pending_events(&self) -> usize {
+        self.engine.pending_events()
+    }
+
+    pub fn live_sessions(&self) -> usize {
+        self.engine.live_sessions()
+    }
+
+    /// Flushes for up to `timeout`, then stops the threads. Returns the events left unsent.
+    pub fn shutdown(mut self, timeout: Duration) -> usize {
+        self.stop(timeout)
+    }
+
+    fn stop(&mut self, timeout: Duration) -> usize {
+        if self.threads.is_empty() {
+            return 0;
+        }
+        let deadline = Instant::now() + timeout;
+        let left = self.engine.flush(timeout);
+        self.engine.close();
+        for thread in self.threads.drain(..) {
+            // A worker stuck in a request is bounded by the request timeout; past the deadline it
+            // is left to finish on its own rather than holding the caller.
+            while !thread.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            if thread.is_finished() {
+                let _ = thread.join();
+            }
+        }
+        left
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let timeout = self.engine.config.shutdown_timeout;
+        self.stop(timeout);
+    }
+}
+
+/// One media session. Sending is thread-safe. Dropping the handle ends a session that has not
+/// ended (sessionEnd at the last playhead) and releases its player callback.
+pub struct Session {
+    engine: Arc<Engine>,
+    core: Arc<SessionCore>,
+}
+
+impl Session {
+    /// Validates and queues an event; never waits on the network.
+    pub fn send(&self, xdm_json: &str) -> Result<()> {
+        self.engine.send(&self.core, xdm_json)
+    }
+
+    /// The client-wide number reported in session events.
+    pub fn key(&self) -> u64 {
+        self.core.key
+    }
+
+    pub fn player_id(&self) -> Option<&str> {
+        self.core.player_id.as_deref()
+    }
+
+    pub fn phase(&self) -> Phase {
+        self.core.state.lock().phase()
+    }
+
+    /// The backend session ID, without waiting.
+    pub fn session_id(&self) -> Result<String> {
+        id_of(&self.core.state.lock().backend)
+    }
+
+    /// The backend session ID, waiting up to `timeout` for it.
+    pub fn wait_session_id(&self, timeout: Duration) -> Result<String> {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.core.state.lock();
+        while state.backend == Backend::Pending && !self.engine.is_closed() {
+            if self.core.backend_changed.wait_until(&mut state, deadline).timed_out() {
+                break;
+            }
+        }
+        match id_of(&state.backend) {
+            Err(e) if e.kind == ErrorKind::NotReady => {
+                Err(Error::new(ErrorKind::Timeout, format!("no session ID after {} ms", timeout.as_millis())))
+            }
+            other => other,
+        }
+    }
+}
+
+fn id_of(backend: &Backend) -> Result<String> {
+    match backend {
+        Backend::Known(id) => Ok(id.clone()),
+        Backend::Pending => Err(Error::new(ErrorKind::NotReady, "the session ID is not known yet")),
+        Backend::Failed(reason) => Err(Error::new(ErrorKind::SessionFailed, format!("the session failed: {reason}"))),
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.engine.release_handle(&self.core);
+    }
+}

@@ -1,0 +1,211 @@
+//! C callbacks: function pointers with a `user_data` that the library releases exactly once,
+//! and the adapters that turn them into the engine's Rust callbacks.
+
+use std::ffi::{c_char, c_void, CString};
+use std::ptr;
+use std::sync::Arc;
+
+use crate::events::{Listener, SessionEvent, SessionEventKind};
+use crate::log::{Level, LogSink};
+use crate::session::PlayerDetailsSource;
+use crate::xdm::{PlayerDetails, Qoe};
+
+/// Releases a `user_data` once the library no longer needs it. Called exactly once, on whatever
+/// thread drops the last reference; it must not call back into the library.
+pub type mediaedge_release_fn = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
+
+/// A `user_data` pointer with its release function.
+pub(crate) struct UserData {
+    ptr: *mut c_void,
+    release: mediaedge_release_fn,
+}
+
+// SAFETY: the header requires every `user_data` handed to mediaedge to be usable from any thread
+// (callbacks run on the library's threads); the library itself never dereferences it.
+unsafe impl Send for UserData {}
+// SAFETY: as above; the pointer is only passed back to the caller's own functions.
+unsafe impl Sync for UserData {}
+
+impl UserData {
+    pub(crate) fn new(ptr: *mut c_void, release: mediaedge_release_fn) -> UserData {
+        UserData { ptr, release }
+    }
+
+    /// A method rather than the field, so closures capture the whole (Send + Sync) `UserData`.
+    fn ptr(&self) -> *mut c_void {
+        self.ptr
+    }
+}
+
+impl Drop for UserData {
+    fn drop(&mut self) {
+        if let Some(release) = self.release {
+            // SAFETY: `release` was given with this `user_data` for exactly this call, made once.
+            unsafe { release(self.ptr) };
+        }
+    }
+}
+
+/// `qoe_fields` bit: `bitrate` is set.
+pub const MEDIAEDGE_QOE_BITRATE: u32 = 1;
+/// `qoe_fields` bit: `dropped_frames` is set.
+pub const MEDIAEDGE_QOE_DROPPED_FRAMES: u32 = 2;
+/// `qoe_fields` bit: `frames_per_second` is set.
+pub const MEDIAEDGE_QOE_FRAMES_PER_SECOND: u32 = 4;
+/// `qoe_fields` bit: `time_to_start` is set.
+pub const MEDIAEDGE_QOE_TIME_TO_START: u32 = 8;
+
+/// What the player reports. The library fills it with the last playhead and `qoe_fields = 0`
+/// before each call; the callback overwrites what it knows.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct mediaedge_player_details {
+    /// Seconds; rounded to a whole number. For live streams without a position, seconds since
+    /// UTC midnight.
+    pub playhead: f64,
+    /// Which QoE figures below are set: `MEDIAEDGE_QOE_*` bits.
+    pub qoe_fields: u32,
+    /// Bits per second.
+    pub bitrate: f64,
+    pub dropped_frames: f64,
+    pub frames_per_second: f64,
+    /// Milliseconds from the play request to the first frame.
+    pub time_to_start: f64,
+}
+
+/// Reports playhead and QoE for an automatic session. Called on the thread that sends an event
+/// (when the event is made) and on the client's scheduler thread (for each ping); calls for one
+/// session do not overlap each other on the scheduler thread but may overlap with the caller's
+/// own sends. The library holds no lock while calling it: it may send events or read session
+/// IDs, but it must not call `mediaedge_client_advance_clock` (that returns WRONG_STATE) and
+/// must return promptly, since pings of all sessions wait for it.
+pub type mediaedge_player_details_fn =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, details: *mut mediaedge_player_details)>;
+
+pub(crate) struct CPlayerDetails {
+    callback: unsafe extern "C" fn(*mut c_void, *mut mediaedge_player_details),
+    user_data: UserData,
+    last_playhead: parking_lot::Mutex<f64>,
+}
+
+impl CPlayerDetails {
+    pub(crate) fn new(callback: unsafe extern "C" fn(*mut c_void, *mut mediaedge_player_details), user_data: UserData) -> CPlayerDetails {
+        CPlayerDetails { callback, user_data, last_playhead: parking_lot::Mutex::new(0.0) }
+    }
+}
+
+impl PlayerDetailsSource for CPlayerDetails {
+    fn player_details(&self) -> PlayerDetails {
+        let mut raw = mediaedge_player_details { playhead: *self.last_playhead.lock(), ..Default::default() };
+        // SAFETY: the caller handed this function and user_data together for this purpose; `raw`
+        // is a valid, initialised struct for the duration of the call.
+        unsafe { (self.callback)(self.user_data.ptr(), &mut raw) };
+        *self.last_playhead.lock() = raw.playhead;
+        let pick = |bit: u32, value: f64| (raw.qoe_fields & bit != 0 && value.is_finite()).then_some(value);
+        PlayerDetails {
+            playhead: raw.playhead,
+            qoe: Qoe {
+                bitrate: pick(MEDIAEDGE_QOE_BITRATE, raw.bitrate),
+                dropped_frames: pick(MEDIAEDGE_QOE_DROPPED_FRAMES, raw.dropped_frames),
+                frames_per_second: pick(MEDIAEDGE_QOE_FRAMES_PER_SECOND, raw.frames_per_second),
+                time_to_start: pick(MEDIAEDGE_QOE_TIME_TO_START, raw.time_to_start),
+            },
+        }
+    }
+}
+
+/// What happened to a session, as told to the event callback.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum mediaedge_session_event_kind {
+    /// The backend issued the session ID (`session_id`).
+    MEDIAEDGE_SESSION_STARTED = 1,
+    /// The backend refused (207/400) or lost (404) the session; queued events were dropped and
+    /// later calls return MEDIAEDGE_ERR_SESSION_FAILED.
+    MEDIAEDGE_SESSION_FAILED = 2,
+    /// The server refused one event (`event_type`, `http_status`) for good.
+    MEDIAEDGE_SESSION_EVENT_REJECTED = 3,
+    /// One event could not be delivered before `native.maxRetryDurationMs` ran out.
+    MEDIAEDGE_SESSION_EVENT_DROPPED = 4,
+    /// sessionEnd or sessionComplete went out and nothing is left to send.
+    MEDIAEDGE_SESSION_ENDED = 5,
+}
+
+/// One session event. Every string is owned by the library and valid only during the callback.
+#[repr(C)]
+pub struct mediaedge_session_event {
+    pub kind: mediaedge_session_event_kind,
+    /// The session's number, as `mediaedge_session_key` reports it.
+    pub session_key: u64,
+    /// The automatic session's player id, or NULL.
+    pub player_id: *const c_char,
+    /// The backend session ID, or NULL while unknown.
+    pub session_id: *const c_char,
+    /// The event concerned ("media.play"), or NULL.
+    pub event_type: *const c_char,
+    /// The HTTP status concerned, or 0.
+    pub http_status: u32,
+    /// A readable description.
+    pub message: *const c_char,
+}
+
+/// Tells the caller what happened to a session. Called on a delivery worker thread; calls for
+/// one session come in order and never overlap, calls for different sessions may overlap. No
+/// library lock is held: the callback may call any mediaedge function except freeing the client.
+pub type mediaedge_session_event_fn =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, event: *const mediaedge_session_event)>;
+
+fn c_string(text: &str) -> CString {
+    CString::new(text.replace('\0', " ")).unwrap_or_default()
+}
+
+pub(crate) fn event_listener(
+    callback: unsafe extern "C" fn(*mut c_void, *const mediaedge_session_event),
+    user_data: UserData,
+) -> Listener {
+    Arc::new(move |event: &SessionEvent| {
+        let player_id = event.player_id.as_deref().map(c_string);
+        let session_id = event.session_id.as_deref().map(c_string);
+        let event_type = event.event_type.map(|t| c_string(t.xdm_name()));
+        let message = c_string(&event.message);
+        let raw = mediaedge_session_event {
+            kind: match event.kind {
+                SessionEventKind::Started => mediaedge_session_event_kind::MEDIAEDGE_SESSION_STARTED,
+                SessionEventKind::Failed => mediaedge_session_event_kind::MEDIAEDGE_SESSION_FAILED,
+                SessionEventKind::EventRejected => mediaedge_session_event_kind::MEDIAEDGE_SESSION_EVENT_REJECTED,
+                SessionEventKind::EventDropped => mediaedge_session_event_kind::MEDIAEDGE_SESSION_EVENT_DROPPED,
+                SessionEventKind::Ended => mediaedge_session_event_kind::MEDIAEDGE_SESSION_ENDED,
+            },
+            session_key: event.session_key,
+            player_id: player_id.as_ref().map_or(ptr::null(), |s| s.as_ptr()),
+            session_id: session_id.as_ref().map_or(ptr::null(), |s| s.as_ptr()),
+            event_type: event_type.as_ref().map_or(ptr::null(), |s| s.as_ptr()),
+            http_status: u32::from(event.http_status),
+            message: message.as_ptr(),
+        };
+        // SAFETY: the function and user_data were given together; `raw` and the strings it points
+        // to live until the call returns.
+        unsafe { callback(user_data.ptr(), &raw) };
+    })
+}
+
+/// Log levels for `mediaedge_client_set_log_callback`.
+pub type mediaedge_log_level = u32;
+pub const MEDIAEDGE_LOG_ERROR: mediaedge_log_level = 1;
+pub const MEDIAEDGE_LOG_WARN: mediaedge_log_level = 2;
+pub const MEDIAEDGE_LOG_INFO: mediaedge_log_level = 3;
+/// Every request and response summarised (path, status, latency); never secrets.
+pub const MEDIAEDGE_LOG_DEBUG: mediaedge_log_level = 4;
+
+/// Receives one log line. Called on any of the library's threads and on the caller's, possibly
+/// overlapping; `message` is valid only during the call. It must not call back into the library.
+pub type mediaedge_log_fn =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, level: mediaedge_log_level, message: *const c_char)>;
+
+pub(crate) fn log_sink(callback: unsafe extern "C" fn(*mut c_void, u32, *const c_char), user_data: UserData) -> LogSink {
+    Arc::new(move |level: Level, message: &str| {
+        let text = c_string(message);
+        // SAFETY: the function and user_data were given together; `text` lives until it returns.
+        unsafe { callback(user_data.ptr(), level as u32, text.as_ptr()) };
+    })
+}

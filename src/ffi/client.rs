@@ -1,0 +1,163 @@
+//! `mediaedge_client`: configuration, threads, and the calls that act on all its sessions.
+
+use std::ffi::{c_char, c_void};
+use std::time::Duration;
+
+use super::callbacks::{
+    event_listener, log_sink, mediaedge_log_fn, mediaedge_log_level, mediaedge_release_fn, mediaedge_session_event_fn,
+    UserData,
+};
+use super::status::mediaedge_status;
+use super::strings::str_in;
+use super::{borrow, require_out, write_out};
+use crate::client::{ClockChoice, Client};
+use crate::error::{Error, ErrorKind};
+use crate::log::Level;
+
+/// A media-tracking client: one scheduler thread and a few delivery threads, shared by all its
+/// sessions. Thread-safe: every function may be called from any thread at the same time, except
+/// that `mediaedge_client_free` must be the last call on it.
+pub struct mediaedge_client {
+    pub(crate) client: Client,
+}
+
+fn new_client(config_json: *const c_char, clock: ClockChoice, out: *mut *mut mediaedge_client) -> Result<(), Error> {
+    require_out(out, "out")?;
+    // SAFETY: the caller passes a NUL-terminated string or NULL.
+    let config = unsafe { str_in(config_json, "config_json") }?;
+    let client = Client::with_clock(config, clock)?;
+    let handle = Box::into_raw(Box::new(mediaedge_client { client }));
+    // SAFETY: `out` was checked non-NULL; the caller guarantees it is writable.
+    unsafe { write_out(out, handle) };
+    Ok(())
+}
+
+/// Creates a client from a configuration JSON document (see the README for its keys). On
+/// success `*out` receives a client the caller owns: release it with `mediaedge_client_free`.
+#[no_mangle]
+pub extern "C" fn mediaedge_client_new(config_json: *const c_char, out: *mut *mut mediaedge_client) -> mediaedge_status {
+    ffi_boundary!({ new_client(config_json, ClockChoice::System, out) })
+}
+
+/// Like `mediaedge_client_new`, but on a virtual clock that starts at `start_unix_ms` (wall
+/// time, for event timestamps) and moves only with `mediaedge_client_advance_clock`. A testing
+/// feature: lets a test drive pings and retries without waiting.
+#[no_mangle]
+pub extern "C" fn mediaedge_client_new_with_manual_clock(
+    config_json: *const c_char,
+    start_unix_ms: i64,
+    out: *mut *mut mediaedge_client,
+) -> mediaedge_status {
+    ffi_boundary!({ new_client(config_json, ClockChoice::Manual { start_unix_ms }, out) })
+}
+
+/// Flushes queued events for up to `native.shutdownTimeoutMs`, stops the client's threads and
+/// frees it. Sessions still held keep their handles valid (free them too), but their calls
+/// return MEDIAEDGE_ERR_CLIENT_CLOSED. NULL is ignored. Must not be called from a callback.
+#[no_mangle]
+pub extern "C" fn mediaedge_client_free(client: *mut mediaedge_client) {
+    ffi_boundary_void!({
+        if !client.is_null() {
+            // SAFETY: a non-NULL client comes from `mediaedge_client_new*` and is freed only once.
+            drop(unsafe { Box::from_raw(client) });
+        }
+    })
+}
+
+/// Sets (or, with `callback` NULL, removes) the session-event callback; see
+/// `mediaedge_session_event_fn` for the threads that call it. The previous callback's
+/// `user_data_free` runs once no call to it is in progress. `user_data_free` (may be NULL) runs
+/// exactly once, also when this call fails.
+#[no_mangle]
+pub extern "C" fn mediaedge_client_set_event_callback(
+    client: *const mediaedge_client,
+    callback: mediaedge_session_event_fn,
+    user_data: *mut c_void,
+    user_data_free: mediaedge_release_fn,
+) -> mediaedge_status {
+    ffi_boundary!({
+        let user_data = UserData::new(user_data, user_data_free);
+        // SAFETY: NULL or a live client handle.
+        let client = unsafe { borrow(client, "client") }?;
+        client.client.set_listener(callback.map(|f| event_listener(f, user_data)));
+        Ok(())
+    })
+}
+
+/// Sets (or, with `callback` NULL, removes) the log callback and its level
+/// (`MEDIAEDGE_LOG_ERROR` … `MEDIAEDGE_LOG_DEBUG`). Without a callback, logs go to stderr when
+/// the environment variable `MEDIAEDGE_LOG` names a level, and nowhere otherwise.
+/// `user_data_free` (may be NULL) runs exactly once, also when this call fails.
+#[no_mangle]
+pub extern "C" fn mediaedge_client_set_log_callback(
+    client: *const mediaedge_client,
+    level: mediaedge_log_level,
+    callback: mediaedge_log_fn,
+    user_data: *mut c_void,
+    user_data_free: mediaedge_release_fn,
+) -> mediaedge_status {
+    ffi_boundary!({
+        let user_data = UserData::new(user_data, user_data_free);
+        // SAFETY: NULL or a live client handle.
+        let client = unsafe { borrow(client, "client") }?;
+        let level = u8::try_from(level).ok().and_then(Level::from_u8).ok_or_else(|| {
+            Error::new(ErrorKind::InvalidArgument, format!("level: expected 1 (error) to 4 (debug), got {level}"))
+        })?;
+        client.client.set_logger(level, callback.map(|f| log_sink(f, user_data)));
+        Ok(())
+    })
+}
+
+/// Sends an event to the live automatic session of `player_id`, like the Web SDK's
+/// `sendMediaEvent({playerId, xdm})`. Same rules and statuses as `mediaedge_session_send`.
+#[no_mangle]
+pub extern "C" fn mediaedge_client_send_event(
+    client: *const mediaedge_client,
+    player_id: *const c_char,
+    xdm_json: *const c_char,
+) -> mediaedge_status {
+    ffi_boundary!({
+        // SAFETY: NULL or a live client handle; NULL or NUL-terminated strings.
+        let (client, player_id, xdm) =
+            unsafe { (borrow(client, "client")?, str_in(player_id, "player_id")?, str_in(xdm_json, "xdm_json")?) };
+        client.client.send_by_player(player_id, xdm)
+    })
+}
+
+/// Waits up to `timeout_ms` until every queued event is delivered or given up. Returns
+/// MEDIAEDGE_ERR_TIMEOUT (the message says how many are left) if time ran out. On a manual
+/// clock, retries wait for the clock, so flush does not wait them out.
+#[no_mangle]
+pub extern "C" fn mediaedge_client_flush(client: *const mediaedge_client, timeout_ms: u32) -> mediaedge_status {
+    ffi_boundary!({
+        // SAFETY: NULL or a live client handle.
+        let client = unsafe { borrow(client, "client") }?;
+        client.client.flush(Duration::from_millis(u64::from(timeout_ms)))
+    })
+}
+
+/// Moves a manual clock forward by `ms`. Every timer that falls due is fired at its own time,
+/// in order, before this returns: pings are made (calling the player-details callbacks) and
+/// retries are sent. Returns MEDIAEDGE_ERR_WRONG_STATE on a system-clock client or from inside
+/// a player-details callback.
+#[no_mangle]
+pub extern "C" fn mediaedge_client_advance_clock(client: *const mediaedge_client, ms: u64) -> mediaedge_status {
+    ffi_boundary!({
+        // SAFETY: NULL or a live client handle.
+        let client = unsafe { borrow(client, "client") }?;
+        client.client.advance_clock(Duration::from_millis(ms))
+    })
+}
+
+/// Writes to `*out` the number of events queued and not yet delivered or given up.
+#[no_mangle]
+pub extern "C" fn mediaedge_client_pending_events(client: *const mediaedge_client, out: *mut usize) -> mediaedge_status {
+    ffi_boundary!({
+        // SAFETY: NULL or a live client handle.
+        let client = unsafe { borrow(client, "client") }?;
+        require_out(out, "out")?;
+        // SAFETY: checked non-NULL; the caller guarantees it is writable.
+        unsafe { write_out(out, client.client.pending_events()) };
+        Ok(())
+    })
+}

@@ -1,0 +1,51 @@
+//! The C ABI. The only module that touches raw pointers: every export goes through
+//! [`ffi_boundary!`], checks its pointers with [`borrow`], and reports failures as a
+//! [`mediaedge_status`] plus a per-thread message.
+
+// C names for C types: the header is what C readers see.
+#![allow(non_camel_case_types)]
+
+#[macro_use]
+mod boundary;
+mod callbacks;
+mod client;
+mod session;
+mod status;
+mod strings;
+mod version;
+
+pub use callbacks::*;
+pub use client::*;
+pub use session::*;
+pub use status::*;
+pub use version::*;
+
+use crate::error::{Error, ErrorKind};
+
+/// Turns a handle pointer into a reference after the NULL check; the one place handles are cast.
+///
+/// # Safety
+/// `ptr` must be NULL or a live handle created by this library and not yet freed.
+pub(crate) unsafe fn borrow<'a, T>(ptr: *const T, name: &str) -> Result<&'a T, Error> {
+    // SAFETY: the caller guarantees `ptr` is NULL or points to a live `T` made by this library.
+    unsafe { ptr.as_ref() }.ok_or_else(|| Error::new(ErrorKind::InvalidArgument, format!("{name}: must not be NULL")))
+}
+
+/// Writes `value` through an out-pointer after the NULL check.
+///
+/// # Safety
+/// `out` must be NULL or valid for writing a `T`.
+pub(crate) unsafe fn write_out<T>(out: *mut T, value: T) {
+    if !out.is_null() {
+        // SAFETY: non-NULL, and the caller guarantees it is valid for a write of `T`.
+        unsafe { out.write(value) };
+    }
+}
+
+pub(crate) fn require_out<T>(out: *mut T, name: &str) -> Result<(), Error> {
+    if out.is_null() {
+        Err(Error::new(ErrorKind::InvalidArgument, format!("{name}: must not be NULL")))
+    } else {
+        Ok(())
+    }
+}

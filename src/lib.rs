@@ -1,0 +1,36 @@
+//! mediaedge: streaming-media tracking for native players over Adobe's Media Edge API.
+//!
+//! The Rust core knows nothing of C; [`ffi`] is the only module that touches raw pointers.
+
+pub mod client;
+pub mod clock;
+pub mod config;
+pub mod delivery;
+mod engine;
+pub mod error;
+pub mod events;
+pub mod ffi;
+pub mod log;
+pub mod scheduler;
+pub mod session;
+pub mod xdm;
+
+pub use client::{ClockChoice, Client, Session};
+pub use error::{Error, ErrorKind, Result};
+pub use events::{SessionEvent, SessionEventKind};
+pub use session::{Phase, PlayerDetailsSource};
+pub use xdm::{EventType, PlayerDetails, Qoe};
+
+#[cfg(test)]
+mod header_tests {
+    /// The committed header must be the one cbindgen makes from the current code.
+    #[test]
+    fn committed_header_is_current() {
+        let generated = include_str!(concat!(env!("OUT_DIR"), "/mediaedge.h"));
+        let committed = include_str!("../include/mediaedge.h");
+        assert!(
+            generated == committed,
+            "include/mediaedge.h is stale: run `make header` and commit the result"
+        );
+    }
+}

@@ -1,0 +1,142 @@
+//! The session model: what the library knows of one media session and the FIFO of events
+//! waiting to be sent for it.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::{Condvar, Mutex};
+use serde_json::{Map, Value};
+
+use crate::xdm::{EventType, Mode, PlayerDetails};
+
+/// Supplies playhead and QoE for an automatic session. Called on the caller's thread when an
+/// event is made and on the scheduler thread for each ping, never with a library lock held.
+pub trait PlayerDetailsSource: Send + Sync {
+    fn player_details(&self) -> PlayerDetails;
+}
+
+impl<F: Fn() -> PlayerDetails + Send + Sync> PlayerDetailsSource for F {
+    fn player_details(&self) -> PlayerDetails {
+        self()
+    }
+}
+
+/// What the backend has said about the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// sessionStart is queued or in flight.
+    Pending,
+    Known(String),
+    /// Refused or lost; the reason.
+    Failed(String),
+}
+
+/// The session's life as the caller sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Waiting for the session ID.
+    Starting,
+    /// Taking events.
+    Active,
+    /// sessionEnd or sessionComplete was called; events still queued are being delivered.
+    Ending,
+    /// Ended and everything delivered or given up.
+    Ended,
+    /// Refused or lost by the backend.
+    Failed,
+}
+
+/// One event waiting in the FIFO.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub event_type: EventType,
+    pub xdm: Map<String, Value>,
+    pub attempts: u32,
+    /// When the first attempt failed, on the engine's clock.
+    pub first_failure: Option<Duration>,
+}
+
+pub struct SessionState {
+    pub backend: Backend,
+    /// sessionEnd or sessionComplete is queued: nothing more is accepted.
+    pub end_queued: bool,
+    /// Everything, the end included, is delivered or given up.
+    pub finished: bool,
+    pub outbox: VecDeque<Outgoing>,
+    /// The session is in the delivery queue, on a worker, or waiting for a retry timer.
+    /// While true, nobody else may hand it to delivery: one request in flight per session.
+    pub busy: bool,
+    /// From adBreakStart/adStart until adBreakComplete: pings use the ad interval.
+    pub in_ad: bool,
+    /// Automatic, ID known, not ended.
+    pub pinging: bool,
+    /// Bumped whenever the ping timer is re-armed; a timer with an older number is stale.
+    pub ping_generation: u64,
+    /// The last playhead sent, for the sessionEnd the library sends when a live session is freed.
+    pub last_playhead: i64,
+}
+
+impl SessionState {
+    /// Whether the head of the FIFO may be sent now.
+    pub fn head_sendable(&self) -> bool {
+        match (&self.backend, self.outbox.front()) {
+            (_, None) => false,
+            (Backend::Known(_), Some(_)) => true,
+            (Backend::Pending, Some(head)) => head.event_type == EventType::SessionStart,
+            (Backend::Failed(_), Some(_)) => false,
+        }
+    }
+
+    pub fn phase(&self) -> Phase {
+        match (&self.backend, self.end_queued, self.finished) {
+            (Backend::Failed(_), _, _) => Phase::Failed,
+            (_, true, true) => Phase::Ended,
+            (_, true, false) => Phase::Ending,
+            (Backend::Pending, false, _) => Phase::Starting,
+            (Backend::Known(_), false, _) => Phase::Active,
+        }
+    }
+}
+
+pub struct SessionCore {
+    /// The client-wide number of this session, reported with every session event.
+    pub key: u64,
+    pub mode: Mode,
+    pub player_id: Option<String>,
+    /// Taken away when the handle is freed, so the caller's `user_data` is released promptly.
+    pub details: Mutex<Option<Arc<dyn PlayerDetailsSource>>>,
+    pub state: Mutex<SessionState>,
+    /// Signalled when the backend state changes (ID known or failed).
+    pub backend_changed: Condvar,
+}
+
+impl SessionCore {
+    pub fn new(key: u64, mode: Mode, player_id: Option<String>, details: Option<Arc<dyn PlayerDetailsSource>>) -> SessionCore {
+        SessionCore {
+            key,
+            mode,
+            player_id,
+            details: Mutex::new(details),
+            state: Mutex::new(SessionState {
+                backend: Backend::Pending,
+                end_queued: false,
+                finished: false,
+                outbox: VecDeque::new(),
+                busy: false,
+                in_ad: false,
+                pinging: false,
+                ping_generation: 0,
+                last_playhead: 0,
+            }),
+            backend_changed: Condvar::new(),
+        }
+    }
+
+    /// Asks the player for playhead and QoE; `None` when the session has no callback (manual,
+    /// or freed). Must be called without any lock held.
+    pub fn read_player(&self) -> Option<PlayerDetails> {
+        let source = self.details.lock().clone();
+        source.map(|s| s.player_details())
+    }
+}

@@ -1,0 +1,89 @@
+//! Shared helpers: clients on a manual clock pointed at a fresh emulator, and a scripted player.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use mediaedge::{ClockChoice, Client, PlayerDetails, PlayerDetailsSource, Qoe, SessionEvent};
+use mediaedge_emulator::{Emulator, Recorded};
+
+/// 2026-11-28T00:00:00.000Z: every manual-clock test starts here.
+pub const START_MS: i64 = 1_795_824_000_000;
+
+pub fn config_json(emulator: &Emulator, streaming_extra: &str, native_extra: &str) -> String {
+    format!(
+        r#"{{"datastreamId":"ds-test","streamingMedia":{{"channel":"test-channel","playerName":"test-player","appVersion":"9.9"{streaming_extra}}},
+            "native":{{"edgeBaseUrl":"{}","requestTimeoutMs":3000{native_extra}}}}}"#,
+        emulator.base_url()
+    )
+}
+
+pub fn manual_client(emulator: &Emulator) -> Client {
+    manual_client_with(emulator, "", "")
+}
+
+pub fn manual_client_with(emulator: &Emulator, streaming_extra: &str, native_extra: &str) -> Client {
+    Client::with_clock(&config_json(emulator, streaming_extra, native_extra), ClockChoice::Manual { start_unix_ms: START_MS })
+        .expect("valid test config")
+}
+
+/// A player whose playhead the test sets, counting how often the library asks.
+#[derive(Default)]
+pub struct Player {
+    pub playhead: Mutex<f64>,
+    pub bitrate: Mutex<Option<f64>>,
+    pub calls: AtomicUsize,
+}
+
+impl Player {
+    pub fn new() -> Arc<Player> {
+        Arc::new(Player::default())
+    }
+
+    pub fn set(&self, playhead: f64) {
+        *self.playhead.lock().unwrap() = playhead;
+    }
+
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+}
+
+impl PlayerDetailsSource for Player {
+    fn player_details(&self) -> PlayerDetails {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        PlayerDetails {
+            playhead: *self.playhead.lock().unwrap(),
+            qoe: Qoe { bitrate: *self.bitrate.lock().unwrap(), ..Qoe::default() },
+        }
+    }
+}
+
+pub const START_XDM: &str =
+    r#"{"eventType":"media.sessionStart","mediaCollection":{"sessionDetails":{"name":"episode-1","length":600,"contentType":"VOD"}}}"#;
+
+pub fn event(event_type: &str) -> String {
+    format!(r#"{{"eventType":"media.{event_type}"}}"#)
+}
+
+pub fn flush(client: &Client) {
+    client.flush(Duration::from_secs(10)).expect("everything delivered");
+}
+
+pub fn actions(requests: &[Recorded]) -> Vec<String> {
+    requests.iter().map(|r| r.action.clone()).collect()
+}
+
+/// Seconds of virtual time since START_MS at which the request's event was made.
+pub fn offset_s(r: &Recorded) -> f64 {
+    (r.timestamp_ms().expect("timestamp") - START_MS) as f64 / 1000.0
+}
+
+/// Collects session events for assertions.
+pub fn record_events(client: &Client) -> Arc<Mutex<Vec<SessionEvent>>> {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    client.on_session_event(move |e| sink.lock().unwrap().push(e.clone()));
+    seen
+}
