@@ -132,6 +132,17 @@ impl Client {
         }
     }
 
+    /// Waits until no request is in flight or about to be: every response that arrived has been
+    /// applied, and what remains waits for a timer (a retry, on a manual clock: for the clock).
+    /// Lets a test advance the clock, wait until idle, then assert.
+    pub fn wait_idle(&self, timeout: Duration) -> Result<()> {
+        if self.engine.ready.wait_idle(Instant::now() + timeout) {
+            Ok(())
+        } else {
+            Err(Error::new(ErrorKind::Timeout, format!("requests still in flight after {} ms", timeout.as_millis())))
+        }
+    }
+
     /// Moves a manual clock forward; every timer due by then has fired (pings made, callbacks
     /// called) when this returns.
     pub fn advance_clock(&self, by: Duration) -> Result<()> {

@@ -15,28 +15,63 @@ use crate::engine::Engine;
 use crate::session::SessionCore;
 
 pub struct ReadyQueue {
-    state: Mutex<(VecDeque<Arc<SessionCore>>, bool)>,
+    state: Mutex<Queue>,
     available: Condvar,
+    idle: Condvar,
+}
+
+struct Queue {
+    sessions: VecDeque<Arc<SessionCore>>,
+    shut_down: bool,
+    /// Sessions queued or on a worker: zero means no request is in flight or about to be.
+    outstanding: usize,
 }
 
 impl ReadyQueue {
     pub fn new() -> ReadyQueue {
-        ReadyQueue { state: Mutex::new((VecDeque::new(), false)), available: Condvar::new() }
+        ReadyQueue {
+            state: Mutex::new(Queue { sessions: VecDeque::new(), shut_down: false, outstanding: 0 }),
+            available: Condvar::new(),
+            idle: Condvar::new(),
+        }
     }
 
     pub fn push(&self, session: Arc<SessionCore>) {
-        self.state.lock().0.push_back(session);
+        let mut state = self.state.lock();
+        state.sessions.push_back(session);
+        state.outstanding += 1;
         self.available.notify_one();
+    }
+
+    /// A worker is done with a session it popped (it may have pushed it again meanwhile).
+    fn done(&self) {
+        let mut state = self.state.lock();
+        state.outstanding -= 1;
+        if state.outstanding == 0 {
+            self.idle.notify_all();
+        }
+    }
+
+    /// Waits until no session is queued for delivery or on a worker. True if that happened
+    /// before `deadline`.
+    pub fn wait_idle(&self, deadline: std::time::Instant) -> bool {
+        let mut state = self.state.lock();
+        while state.outstanding > 0 && !state.shut_down {
+            if self.idle.wait_until(&mut state, deadline).timed_out() {
+                break;
+            }
+        }
+        state.outstanding == 0
     }
 
     /// The next session to serve; `None` once shut down.
     fn pop(&self) -> Option<Arc<SessionCore>> {
         let mut state = self.state.lock();
         loop {
-            if state.1 {
+            if state.shut_down {
                 return None;
             }
-            if let Some(session) = state.0.pop_front() {
+            if let Some(session) = state.sessions.pop_front() {
                 return Some(session);
             }
             self.available.wait(&mut state);
@@ -44,12 +79,13 @@ impl ReadyQueue {
     }
 
     pub fn shutdown(&self) {
-        self.state.lock().1 = true;
+        self.state.lock().shut_down = true;
         self.available.notify_all();
+        self.idle.notify_all();
     }
 
     pub fn is_shut_down(&self) -> bool {
-        self.state.lock().1
+        self.state.lock().shut_down
     }
 }
 
@@ -57,5 +93,6 @@ impl ReadyQueue {
 pub fn run_worker(engine: &Engine) {
     while let Some(session) = engine.ready.pop() {
         engine.deliver_head(&session);
+        engine.ready.done();
     }
 }
