@@ -402,8 +402,8 @@ enum mediaedge_status mediaedge_session_wait_id(const struct mediaedge_session *
 /**
  * Writes the session's phase to `*out`.
  */
-enum mediaedge_status mediaedge_session_phase(const struct mediaedge_session *session,
-                                              enum mediaedge_session_phase *out);
+enum mediaedge_status mediaedge_session_get_phase(const struct mediaedge_session *session,
+                                                  enum mediaedge_session_phase *out);
 
 /**
  * Writes to `*out` the session's number, the `session_key` of its session events.

@@ -88,8 +88,8 @@ impl Client {
             return Err(Error::new(ErrorKind::InvalidArgument, "player_id: must not be empty"));
         }
         let document = xdm::parse_document(start_xdm)?;
-        let reading = details.player_details();
-        let start = xdm::prepare(document, Position::Start, Mode::Automatic, Some(&reading), &self.engine.config)?;
+        let start =
+            xdm::prepare(document, Position::Start, Mode::Automatic, || Some(details.player_details()), &self.engine.config)?;
         let core = SessionCore::new(0, Mode::Automatic, Some(player_id.to_string()), Some(details));
         let core = self.engine.start_session(core, start)?;
         Ok(Session { engine: Arc::clone(&self.engine), core })
@@ -98,7 +98,7 @@ impl Client {
     /// Starts a manual session: the caller puts `playhead` and `sessionID` in every event; no pings.
     pub fn start_manual(&self, start_xdm: &str) -> Result<Session> {
         let document = xdm::parse_document(start_xdm)?;
-        let start = xdm::prepare(document, Position::Start, Mode::Manual, None, &self.engine.config)?;
+        let start = xdm::prepare(document, Position::Start, Mode::Manual, || None, &self.engine.config)?;
         let core = SessionCore::new(0, Mode::Manual, None, None);
         let core = self.engine.start_session(core, start)?;
         Ok(Session { engine: Arc::clone(&self.engine), core })

@@ -47,6 +47,9 @@ struct AfterUnlock {
     events: Vec<SessionEvent>,
     release_player: bool,
     forget_session: bool,
+    /// Events finished (delivered, refused, dropped): counted off `pending` only after the
+    /// listener has heard about them, so a returned flush means the callbacks have run.
+    finished_events: usize,
 }
 
 impl Engine {
@@ -152,11 +155,7 @@ impl Engine {
         let document = xdm::parse_document(xdm_text)?;
         // Cheap refusals first, so a dead session does not cost the player a callback.
         self.check_accepting(&core.state.lock())?;
-        let details = match core.mode {
-            Mode::Automatic => core.read_player(),
-            Mode::Manual => None,
-        };
-        let prepared = xdm::prepare(document, xdm::Position::Later, core.mode, details.as_ref(), &self.config)?;
+        let prepared = xdm::prepare(document, xdm::Position::Later, core.mode, || core.read_player(), &self.config)?;
         if core.mode == Mode::Manual {
             let given = prepared.xdm.get("mediaCollection").and_then(|m| m.get("sessionID")).and_then(Value::as_str);
             match &core.state.lock().backend {
@@ -277,6 +276,7 @@ impl Engine {
             self.sessions.lock().remove(&core.key);
         }
         self.emit(after.events);
+        self.event_done(after.finished_events);
     }
 
     // ---- timers ---------------------------------------------------------------------------
@@ -382,7 +382,7 @@ impl Engine {
                     let body = result.as_ref().map(|r| r.body.as_slice()).unwrap_or_default();
                     match response::parse_session_start(body) {
                         Ok(started) => {
-                            self.pop_head(&mut state);
+                            self.pop_head(&mut state, &mut after);
                             if let Some((hint, ttl)) = started.location_hint {
                                 *self.location_hint.lock() = Some((hint, now + ttl));
                             }
@@ -398,7 +398,7 @@ impl Engine {
                     }
                 }
                 Verdict::Success => {
-                    self.pop_head(&mut state);
+                    self.pop_head(&mut state, &mut after);
                     if event_type.ends_session() {
                         self.mark_finished(core, &mut state, &mut after);
                     }
@@ -451,13 +451,16 @@ impl Engine {
         self.ready.is_shut_down()
     }
 
-    fn pop_head(&self, state: &mut SessionState) {
+    fn pop_head(&self, state: &mut SessionState, after: &mut AfterUnlock) {
         if state.outbox.pop_front().is_some() {
-            self.event_done(1);
+            after.finished_events += 1;
         }
     }
 
     fn event_done(&self, count: usize) {
+        if count == 0 {
+            return;
+        }
         let mut pending = self.pending.lock();
         *pending = pending.saturating_sub(count);
         if *pending == 0 {
@@ -481,7 +484,7 @@ impl Engine {
         reason: String,
         after: &mut AfterUnlock,
     ) {
-        self.pop_head(state);
+        self.pop_head(state, after);
         let status = result.as_ref().map(|r| r.status).unwrap_or(0);
         let kind = if status == 0 || policy::verdict(result) == Verdict::Retry {
             SessionEventKind::EventDropped
@@ -498,9 +501,8 @@ impl Engine {
     }
 
     fn fail_session(&self, core: &SessionCore, state: &mut SessionState, status: u16, reason: String, after: &mut AfterUnlock) {
-        let dropped = state.outbox.len();
+        after.finished_events += state.outbox.len();
         state.outbox.clear();
-        self.event_done(dropped);
         state.backend = Backend::Failed(reason.clone());
         state.pinging = false;
         state.ping_generation += 1;

@@ -216,9 +216,13 @@ fn check_states(media: &Map<String, Value>) -> Result<()> {
     }
 }
 
-/// Checks the fields the Media Edge API requires for `event_type`.
-fn check_required(event_type: EventType, media: &Map<String, Value>) -> Result<()> {
+/// Checks the fields the Media Edge API requires for `event_type`. With `qoe_later`, a missing
+/// qoeDataDetails is let through: the player callback may still supply it.
+fn check_required(event_type: EventType, media: &Map<String, Value>, qoe_later: bool) -> Result<()> {
     if let Some((object, fields)) = required_details(event_type) {
+        if qoe_later && object == "qoeDataDetails" && !media.contains_key(object) {
+            return Ok(());
+        }
         let path = format!("mediaCollection.{object}");
         let details = match media.get(object) {
             None | Some(Value::Null) => return Err(invalid(&path, "required")),
@@ -276,14 +280,15 @@ pub enum Position {
     Later,
 }
 
-/// Turns the caller's xdm into a checked event: fills what the library owns (playhead and QoE in
-/// automatic mode, configuration defaults), then checks every field the API requires. The
-/// timestamp and, in automatic mode, the session ID are added when the event is queued.
+/// Turns the caller's xdm into a checked event: fills in the configuration defaults, checks every
+/// field the API requires, and only then, in automatic mode, asks `player` for playhead and QoE
+/// (so a refused event costs the player no callback). The timestamp and, in automatic mode,
+/// the session ID are added when the event is queued.
 pub fn prepare(
     mut xdm: Map<String, Value>,
     position: Position,
     mode: Mode,
-    details: Option<&PlayerDetails>,
+    player: impl FnOnce() -> Option<PlayerDetails>,
     config: &Config,
 ) -> Result<Prepared> {
     let event_type = match (xdm.get("eventType"), position) {
@@ -311,25 +316,6 @@ pub fn prepare(
         }
     }
     let media = object_at(&mut xdm, "mediaCollection", "mediaCollection")?;
-    let playhead = match mode {
-        Mode::Automatic => {
-            if media.contains_key("sessionID") {
-                return Err(invalid("mediaCollection.sessionID", "set by the library in automatic sessions; leave it out"));
-            }
-            let details = details.copied().unwrap_or_default();
-            let playhead = round_playhead(details.playhead);
-            media.insert("playhead".into(), Value::from(playhead));
-            merge_qoe(media, &details.qoe)?;
-            playhead
-        }
-        Mode::Manual => {
-            require_number(media, "playhead", "mediaCollection.playhead", true)?;
-            if event_type != EventType::SessionStart {
-                require_string(media, "sessionID", "mediaCollection.sessionID")?;
-            }
-            media["playhead"].as_i64().unwrap_or(0)
-        }
-    };
     match event_type {
         EventType::SessionStart => {
             let session = object_at(media, "sessionDetails", "mediaCollection.sessionDetails")?;
@@ -343,7 +329,28 @@ pub fn prepare(
         }
         _ => {}
     }
-    check_required(event_type, media)?;
+    let playhead = match mode {
+        Mode::Automatic => {
+            if media.contains_key("sessionID") {
+                return Err(invalid("mediaCollection.sessionID", "set by the library in automatic sessions; leave it out"));
+            }
+            check_required(event_type, media, true)?;
+            let details = player().unwrap_or_default();
+            let playhead = round_playhead(details.playhead);
+            media.insert("playhead".into(), Value::from(playhead));
+            merge_qoe(media, &details.qoe)?;
+            check_required(event_type, media, false)?;
+            playhead
+        }
+        Mode::Manual => {
+            require_number(media, "playhead", "mediaCollection.playhead", true)?;
+            if event_type != EventType::SessionStart {
+                require_string(media, "sessionID", "mediaCollection.sessionID")?;
+            }
+            check_required(event_type, media, false)?;
+            media["playhead"].as_i64().unwrap_or(0)
+        }
+    };
     Ok(Prepared { event_type, xdm, playhead })
 }
 
@@ -401,7 +408,7 @@ mod tests {
 
     fn prep(text: &str, position: Position, mode: Mode) -> Result<Prepared> {
         let details = PlayerDetails { playhead: 12.6, qoe: Qoe { bitrate: Some(3000.0), ..Qoe::default() } };
-        prepare(parse_document(text)?, position, mode, Some(&details), &config())
+        prepare(parse_document(text)?, position, mode, || Some(details), &config())
     }
 
     #[test]

@@ -147,7 +147,7 @@ pub extern "C" fn mediaedge_session_wait_id(
 
 /// Writes the session's phase to `*out`.
 #[no_mangle]
-pub extern "C" fn mediaedge_session_phase(session: *const mediaedge_session, out: *mut mediaedge_session_phase) -> mediaedge_status {
+pub extern "C" fn mediaedge_session_get_phase(session: *const mediaedge_session, out: *mut mediaedge_session_phase) -> mediaedge_status {
     ffi_boundary!({
         // SAFETY: NULL or a live session handle.
         let session = unsafe { borrow(session, "session") }?;

@@ -1,0 +1,317 @@
+/*
+ * The C ABI end to end against the emulator: statuses, NULL arguments, messages, callbacks and
+ * their user_data release, manual and automatic sessions on a manual clock, and what the
+ * emulator received (read from its /__emulator/timeline control endpoint).
+ *
+ * usage: test_capi EDGE_BASE_URL
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "mediaedge.h"
+
+static int checks = 0;
+static int failures = 0;
+
+#define CHECK(cond)                                                          \
+    do {                                                                     \
+        checks++;                                                            \
+        if (!(cond)) {                                                       \
+            failures++;                                                      \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+        }                                                                    \
+    } while (0)
+
+#define CHECK_STATUS(expr, expected)                                                        \
+    do {                                                                                    \
+        mediaedge_status got_ = (expr);                                                     \
+        checks++;                                                                           \
+        if (got_ != (expected)) {                                                           \
+            failures++;                                                                     \
+            fprintf(stderr, "%s:%d: %s returned %s (%s), expected %s\n", __FILE__, __LINE__, #expr, \
+                    mediaedge_status_str((int)got_), mediaedge_last_error_message(),       \
+                    mediaedge_status_str((int)(expected)));                                 \
+        }                                                                                   \
+    } while (0)
+
+static char base_url[256];
+static int emulator_port;
+
+/* GETs a control endpoint of the emulator into `out`; returns the body or NULL. */
+static char *emulator_get(const char *path, char *out, size_t size) {
+    struct sockaddr_in addr;
+    char request[256];
+    size_t used = 0;
+    ssize_t n;
+    char *body;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return NULL;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((unsigned short)emulator_port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+        close(fd);
+        return NULL;
+    }
+    snprintf(request, sizeof request, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
+    if (write(fd, request, strlen(request)) < 0) {
+        close(fd);
+        return NULL;
+    }
+    while (used + 1 < size && (n = read(fd, out + used, size - used - 1)) > 0) used += (size_t)n;
+    out[used] = '\0';
+    close(fd);
+    body = strstr(out, "\r\n\r\n");
+    return body ? body + 4 : NULL;
+}
+
+/* How many timeline lines name `action` (as the second column). */
+static int count_action(const char *action) {
+    static char buffer[1 << 20];
+    char needle[64];
+    int count = 0;
+    const char *p = emulator_get("/__emulator/timeline", buffer, sizeof buffer);
+    snprintf(needle, sizeof needle, "  %s ", action);
+    while (p && (p = strstr(p, needle)) != NULL) {
+        count++;
+        p += strlen(needle);
+    }
+    return count;
+}
+
+static void reset_emulator(void) {
+    struct sockaddr_in addr;
+    const char *request = "POST /__emulator/reset HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    char sink[512];
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((unsigned short)emulator_port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0 && write(fd, request, strlen(request)) > 0) {
+        while (read(fd, sink, sizeof sink) > 0) {
+        }
+    }
+    if (fd >= 0) close(fd);
+}
+
+static void config_for(char *out, size_t size, const char *extra) {
+    snprintf(out, size,
+             "{\"datastreamId\":\"ds-c\",\"streamingMedia\":{\"channel\":\"c-channel\",\"playerName\":\"c-test\"%s},"
+             "\"native\":{\"edgeBaseUrl\":\"%s\"}}",
+             extra, base_url);
+}
+
+static const char *START = "{\"mediaCollection\":{\"sessionDetails\":{\"name\":\"c\",\"length\":60,\"contentType\":\"VOD\"}}}";
+
+typedef struct counters {
+    int details_calls;
+    int released;
+    int started;
+    int ended;
+    int failed;
+    double playhead;
+} counters;
+
+static void details_cb(void *user_data, mediaedge_player_details *details) {
+    counters *c = (counters *)user_data;
+    c->details_calls++;
+    details->playhead = c->playhead;
+}
+
+static void release_cb(void *user_data) {
+    ((counters *)user_data)->released++;
+}
+
+static void event_cb(void *user_data, const mediaedge_session_event *event) {
+    counters *c = (counters *)user_data;
+    if (event->kind == MEDIAEDGE_SESSION_STARTED) c->started++;
+    if (event->kind == MEDIAEDGE_SESSION_ENDED) c->ended++;
+    if (event->kind == MEDIAEDGE_SESSION_FAILED) c->failed++;
+}
+
+static void test_version_and_status_names(void) {
+    CHECK(strcmp(mediaedge_version(), MEDIAEDGE_VERSION_STRING) == 0);
+    CHECK(strcmp(mediaedge_status_str(MEDIAEDGE_ERR_TIMEOUT), "MEDIAEDGE_ERR_TIMEOUT") == 0);
+    CHECK(strcmp(mediaedge_status_str(9999), "MEDIAEDGE_UNKNOWN_STATUS") == 0);
+}
+
+static void test_null_arguments(void) {
+    char config[512];
+    char buf[8];
+    size_t n = 0;
+    mediaedge_client *client = NULL;
+    mediaedge_session *session = NULL;
+    mediaedge_session_phase phase;
+    uint64_t key;
+    counters c;
+    memset(&c, 0, sizeof c);
+    config_for(config, sizeof config, "");
+
+    CHECK_STATUS(mediaedge_client_new(NULL, &client), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(mediaedge_last_error_message(), "config_json") != NULL);
+    CHECK_STATUS(mediaedge_client_new(config, NULL), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mediaedge_client_new_with_manual_clock(NULL, 0, &client), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mediaedge_client_set_event_callback(NULL, event_cb, &c, release_cb), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK(c.released == 1); /* released even though the call failed */
+    CHECK_STATUS(mediaedge_client_set_log_callback(NULL, MEDIAEDGE_LOG_DEBUG, NULL, NULL, NULL), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mediaedge_client_send_event(NULL, "p", "{}"), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mediaedge_client_flush(NULL, 0), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mediaedge_client_advance_clock(NULL, 1), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mediaedge_client_pending_events(NULL, &n), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mediaedge_session_new_automatic(NULL, "p", details_cb, &c, release_cb, START, &session),
+                 MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK(c.released == 2);
+    CHECK_STATUS(mediaedge_session_new_manual(NULL, START, &session), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mediaedge_session_send(NULL, "{}"), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mediaedge_session_id(NULL, buf, sizeof buf, &n), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mediaedge_session_wait_id(NULL, 0, buf, sizeof buf, &n), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mediaedge_session_get_phase(NULL, &phase), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mediaedge_session_key(NULL, &key), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    mediaedge_client_free(NULL);
+    mediaedge_session_free(NULL);
+
+    CHECK_STATUS(mediaedge_client_new_with_manual_clock(config, 0, &client), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_client_send_event(client, NULL, "{}"), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mediaedge_client_send_event(client, "p", NULL), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mediaedge_client_pending_events(client, NULL), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mediaedge_client_set_log_callback(client, 99, NULL, NULL, NULL), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mediaedge_session_new_automatic(client, NULL, details_cb, &c, release_cb, START, &session),
+                 MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mediaedge_session_new_automatic(client, "p", NULL, &c, release_cb, START, &session),
+                 MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mediaedge_session_new_automatic(client, "p", details_cb, &c, release_cb, NULL, &session),
+                 MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mediaedge_session_new_automatic(client, "p", details_cb, &c, release_cb, START, NULL),
+                 MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK(c.released == 6);
+    CHECK_STATUS(mediaedge_session_new_manual(client, NULL, &session), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mediaedge_session_new_manual(client, START, NULL), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    mediaedge_client_free(client);
+}
+
+static void test_config_errors_name_the_path(void) {
+    mediaedge_client *client = NULL;
+    CHECK_STATUS(mediaedge_client_new("{\"datastreamId\":\"d\",\"streamingMedia\":{\"channel\":\"c\",\"playerName\":\"p\","
+                                      "\"adPingInterval\":0}}",
+                                      &client),
+                 MEDIAEDGE_ERR_INVALID_CONFIG);
+    CHECK(strcmp(mediaedge_last_error_message(), "streamingMedia.adPingInterval: expected a number >= 1, got 0") == 0);
+    CHECK(client == NULL); /* out-parameters are written only on success */
+    CHECK_STATUS(mediaedge_client_new("{\"datastreamId\":\"d\",\"streamingMedia\":{\"channel\":\"c\",\"playerName\":\"p\"},"
+                                      "\"native\":{\"edgeBaseUrl\":\"http://10.0.0.1:80\"}}",
+                                      &client),
+                 MEDIAEDGE_ERR_INVALID_CONFIG);
+    CHECK(strstr(mediaedge_last_error_message(), "native.edgeBaseUrl") != NULL);
+}
+
+static void test_automatic_session_with_pings(void) {
+    char config[512];
+    char id[128];
+    size_t needed = 0;
+    mediaedge_client *client = NULL;
+    mediaedge_session *session = NULL;
+    mediaedge_session_phase phase;
+    counters player, events;
+    memset(&player, 0, sizeof player);
+    memset(&events, 0, sizeof events);
+    reset_emulator();
+    config_for(config, sizeof config, ",\"mainPingInterval\":10");
+
+    CHECK_STATUS(mediaedge_client_new_with_manual_clock(config, 1795824000000LL, &client), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_client_set_event_callback(client, event_cb, &events, release_cb), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_session_new_automatic(client, "c-player", details_cb, &player, release_cb, START, &session),
+                 MEDIAEDGE_OK);
+    player.playhead = 3.7;
+    CHECK_STATUS(mediaedge_session_send(session, "{\"eventType\":\"media.play\"}"), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_client_send_event(client, "c-player", "{\"eventType\":\"media.pauseStart\"}"), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_client_send_event(client, "nobody", "{\"eventType\":\"media.play\"}"), MEDIAEDGE_ERR_UNKNOWN_PLAYER);
+    CHECK_STATUS(mediaedge_session_send(session, "{\"eventType\":\"media.chapterStart\"}"), MEDIAEDGE_ERR_INVALID_EVENT);
+    CHECK(strcmp(mediaedge_last_error_message(), "mediaCollection.chapterDetails: required") == 0);
+    CHECK_STATUS(mediaedge_client_flush(client, 5000), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_session_id(session, id, 4, &needed), MEDIAEDGE_ERR_BUFFER_TOO_SMALL);
+    CHECK(needed > 4);
+    CHECK_STATUS(mediaedge_session_id(session, id, sizeof id, &needed), MEDIAEDGE_OK);
+    CHECK(strlen(id) + 1 == needed);
+    CHECK(events.started == 1);
+
+    CHECK_STATUS(mediaedge_client_advance_clock(client, 25000), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_client_flush(client, 5000), MEDIAEDGE_OK);
+    CHECK(count_action("ping") == 2);
+    CHECK(player.details_calls == 5); /* start, play, pauseStart, two pings */
+
+    CHECK_STATUS(mediaedge_session_send(session, "{\"eventType\":\"media.sessionEnd\"}"), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_session_send(session, "{\"eventType\":\"media.play\"}"), MEDIAEDGE_ERR_SESSION_ENDED);
+    CHECK_STATUS(mediaedge_client_flush(client, 5000), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_session_get_phase(session, &phase), MEDIAEDGE_OK);
+    CHECK(phase == MEDIAEDGE_PHASE_ENDED);
+    CHECK_STATUS(mediaedge_client_advance_clock(client, 60000), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_client_flush(client, 5000), MEDIAEDGE_OK);
+    CHECK(count_action("ping") == 2);
+    CHECK(count_action("sessionStart") == 1 && count_action("play") == 1 && count_action("pauseStart") == 1);
+    CHECK(count_action("sessionEnd") == 1);
+    CHECK(events.ended == 1);
+
+    mediaedge_session_free(session);
+    CHECK(player.released == 1);
+    mediaedge_client_free(client);
+    CHECK(events.released == 1);
+}
+
+static void test_manual_session(void) {
+    char config[512];
+    char id[128];
+    char xdm[512];
+    size_t needed = 0;
+    mediaedge_client *client = NULL;
+    mediaedge_session *session = NULL;
+    reset_emulator();
+    config_for(config, sizeof config, "");
+
+    CHECK_STATUS(mediaedge_client_new(config, &client), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_session_new_manual(client, START, &session), MEDIAEDGE_ERR_INVALID_EVENT);
+    CHECK(strcmp(mediaedge_last_error_message(), "mediaCollection.playhead: required") == 0);
+    CHECK_STATUS(mediaedge_session_new_manual(
+                     client, "{\"mediaCollection\":{\"playhead\":0,\"sessionDetails\":{\"name\":\"m\",\"length\":9,\"contentType\":\"VOD\"}}}",
+                     &session),
+                 MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_session_wait_id(session, 5000, id, sizeof id, &needed), MEDIAEDGE_OK);
+    snprintf(xdm, sizeof xdm, "{\"eventType\":\"media.play\",\"mediaCollection\":{\"playhead\":1,\"sessionID\":\"%s\"}}", id);
+    CHECK_STATUS(mediaedge_session_send(session, xdm), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_session_send(session, "{\"eventType\":\"media.play\",\"mediaCollection\":{\"playhead\":1}}"),
+                 MEDIAEDGE_ERR_INVALID_EVENT);
+    CHECK_STATUS(mediaedge_client_advance_clock(client, 1000), MEDIAEDGE_ERR_WRONG_STATE);
+    CHECK_STATUS(mediaedge_client_flush(client, 5000), MEDIAEDGE_OK);
+    CHECK(count_action("play") == 1);
+    /* Freeing a live session ends it. */
+    mediaedge_session_free(session);
+    CHECK_STATUS(mediaedge_client_flush(client, 5000), MEDIAEDGE_OK);
+    CHECK(count_action("sessionEnd") == 1);
+    mediaedge_client_free(client);
+}
+
+int main(int argc, char **argv) {
+    const char *colon;
+    if (argc != 2 || (colon = strrchr(argv[1], ':')) == NULL) {
+        fprintf(stderr, "usage: %s http://127.0.0.1:PORT\n", argv[0]);
+        return 2;
+    }
+    snprintf(base_url, sizeof base_url, "%s", argv[1]);
+    emulator_port = atoi(colon + 1);
+
+    test_version_and_status_names();
+    test_null_arguments();
+    test_config_errors_name_the_path();
+    test_automatic_session_with_pings();
+    test_manual_session();
+
+    printf("%d passed, %d failed\n", checks - failures, failures);
+    return failures == 0 ? 0 : 1;
+}
