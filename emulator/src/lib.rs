@@ -172,7 +172,9 @@ impl Recorded {
             line.push_str(&format!("  ts={ts}"));
         }
         if let Some(sid) = &self.session_id {
-            line.push_str(&format!("  session={sid}"));
+            // Enough of the 64-digit ID to tell sessions apart in a timeline.
+            let short = sid.get(..8).unwrap_or(sid);
+            line.push_str(&format!("  session={short}…"));
         }
         let media = &self.xdm()["mediaCollection"];
         for (key, label) in [
