@@ -61,7 +61,13 @@ impl Client {
                 .name("mediaedge-scheduler".into())
                 .spawn(move || {
                     let e = &scheduler_engine;
-                    e.scheduler.run(e.clock.as_ref(), e.manual_clock.as_deref(), &|timer| e.fire(timer));
+                    // A panic in one timer (a bug) must not stop every session's pings.
+                    let fire = |timer| {
+                        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| e.fire(timer))).is_err() {
+                            e.logger.log(Level::Error, || format!("internal error firing {timer:?}"));
+                        }
+                    };
+                    e.scheduler.run(e.clock.as_ref(), e.manual_clock.as_deref(), &fire);
                 })
                 .map_err(spawn_failed)?,
         );

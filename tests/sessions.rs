@@ -260,3 +260,22 @@ fn session_events_report_start_and_end() {
     assert_eq!(seen[0].player_id.as_deref(), Some("p1"));
     assert_eq!(seen[0].session_key, session.key());
 }
+
+#[test]
+fn debug_logs_summarise_each_request_without_the_query_string() {
+    let emulator = Emulator::start().unwrap();
+    let client = manual_client(&emulator);
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = lines.clone();
+    client.set_logger(
+        mediaedge::log::Level::Debug,
+        Some(std::sync::Arc::new(move |_level, message: &str| sink.lock().unwrap().push(message.to_string()))),
+    );
+    let session = client.start_automatic("p1", Player::new(), START_XDM).unwrap();
+    session.send(&event("play")).unwrap();
+    flush(&client);
+    let lines = lines.lock().unwrap().clone();
+    assert!(lines.iter().any(|l| l.starts_with("POST http://127.0.0.1:") && l.contains("/ee/va/v1/sessionStart -> 200 in ")), "{lines:?}");
+    assert!(lines.iter().any(|l| l.contains("/ee/or2/va/v1/play -> 204 in ")), "{lines:?}");
+    assert!(lines.iter().all(|l| !l.contains("configId")), "no datastream id in logs: {lines:?}");
+}

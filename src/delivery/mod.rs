@@ -12,6 +12,7 @@ use std::sync::Arc;
 use parking_lot::{Condvar, Mutex};
 
 use crate::engine::Engine;
+use crate::log::Level;
 use crate::session::SessionCore;
 
 pub struct ReadyQueue {
@@ -89,10 +90,14 @@ impl ReadyQueue {
     }
 }
 
-/// A delivery worker's body.
+/// A delivery worker's body. A panic while serving one session (a bug) is contained: that
+/// session stays parked, logged, and the worker goes on serving the others.
 pub fn run_worker(engine: &Engine) {
     while let Some(session) = engine.ready.pop() {
-        engine.deliver_head(&session);
+        let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.deliver_head(&session)));
+        if served.is_err() {
+            engine.logger.log(Level::Error, || format!("internal error delivering for session {}; it is parked", session.key));
+        }
         engine.ready.done();
     }
 }
