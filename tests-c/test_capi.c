@@ -43,10 +43,9 @@ static int failures = 0;
 static char base_url[256];
 static int emulator_port;
 
-/* GETs a control endpoint of the emulator into `out`; returns the body or NULL. */
-static char *emulator_get(const char *path, char *out, size_t size) {
+/* Sends a raw request to the emulator and reads the whole answer into `out`; NULL on failure. */
+static char *emulator_request(const char *request, char *out, size_t size) {
     struct sockaddr_in addr;
-    char request[256];
     size_t used = 0;
     ssize_t n;
     char *body;
@@ -56,12 +55,7 @@ static char *emulator_get(const char *path, char *out, size_t size) {
     addr.sin_family = AF_INET;
     addr.sin_port = htons((unsigned short)emulator_port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
-        close(fd);
-        return NULL;
-    }
-    snprintf(request, sizeof request, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
-    if (write(fd, request, strlen(request)) < 0) {
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || write(fd, request, strlen(request)) < 0) {
         close(fd);
         return NULL;
     }
@@ -70,6 +64,13 @@ static char *emulator_get(const char *path, char *out, size_t size) {
     close(fd);
     body = strstr(out, "\r\n\r\n");
     return body ? body + 4 : NULL;
+}
+
+/* GETs a control endpoint of the emulator into `out`; returns the body or NULL. */
+static char *emulator_get(const char *path, char *out, size_t size) {
+    char request[256];
+    snprintf(request, sizeof request, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
+    return emulator_request(request, out, size);
 }
 
 /* How many timeline lines name `action` (as the second column). */
@@ -87,19 +88,10 @@ static int count_action(const char *action) {
 }
 
 static void reset_emulator(void) {
-    struct sockaddr_in addr;
-    const char *request = "POST /__emulator/reset HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-    char sink[512];
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons((unsigned short)emulator_port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0 && write(fd, request, strlen(request)) > 0) {
-        while (read(fd, sink, sizeof sink) > 0) {
-        }
-    }
-    if (fd >= 0) close(fd);
+    char answer[512];
+    CHECK(emulator_request("POST /__emulator/reset HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n"
+                           "Connection: close\r\n\r\n",
+                           answer, sizeof answer) != NULL);
 }
 
 static void config_for(char *out, size_t size, const char *extra) {
