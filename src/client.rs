@@ -1,9 +1,12 @@
 //! The Rust API: a [`Client`] owns the configuration, the scheduler thread and the delivery
 //! workers; [`Session`] handles send events.
 
+use std::sync::mpsc::{self, Receiver};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
 
 use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::config::Config;
@@ -29,6 +32,9 @@ pub enum ClockChoice {
 pub struct Client {
     engine: Arc<Engine>,
     threads: Vec<JoinHandle<()>>,
+    /// Each thread holds a sender; the channel disconnects once every thread has exited, which
+    /// lets shutdown wait for them with a deadline.
+    exited: Mutex<Receiver<()>>,
 }
 
 impl Client {
@@ -53,13 +59,16 @@ impl Client {
         };
         let workers = config.delivery_workers;
         let engine = Arc::new(Engine::new(config, clock, manual, transport));
+        let (alive, exited) = mpsc::channel::<()>();
         let mut threads = Vec::with_capacity(workers + 1);
         let spawn_failed = |e: std::io::Error| Error::new(ErrorKind::Internal, format!("cannot start a thread: {e}"));
         let scheduler_engine = Arc::clone(&engine);
+        let scheduler_alive = alive.clone();
         threads.push(
             std::thread::Builder::new()
                 .name("mediaedge-scheduler".into())
                 .spawn(move || {
+                    let _alive = scheduler_alive;
                     let e = &scheduler_engine;
                     // A panic in one timer (a bug) must not stop every session's pings.
                     let fire = |timer| {
@@ -73,14 +82,18 @@ impl Client {
         );
         for i in 0..workers {
             let worker_engine = Arc::clone(&engine);
+            let worker_alive = alive.clone();
             threads.push(
                 std::thread::Builder::new()
                     .name(format!("mediaedge-delivery-{i}"))
-                    .spawn(move || crate::delivery::run_worker(&worker_engine))
+                    .spawn(move || {
+                        let _alive = worker_alive;
+                        crate::delivery::run_worker(&worker_engine)
+                    })
                     .map_err(spawn_failed)?,
             );
         }
-        Ok(Client { engine, threads })
+        Ok(Client { engine, threads, exited: Mutex::new(exited) })
     }
 
     pub fn config(&self) -> &Config {
@@ -185,12 +198,14 @@ impl Client {
         let deadline = Instant::now() + timeout;
         let left = self.engine.flush(timeout);
         self.engine.close();
+        {
+            let exited = self.exited.lock();
+            // Returns Disconnected once every thread has exited, Timeout at the deadline.
+            let _ = exited.recv_timeout(deadline.saturating_duration_since(Instant::now()));
+        }
         for thread in self.threads.drain(..) {
             // A worker stuck in a request is bounded by the request timeout; past the deadline it
             // is left to finish on its own rather than holding the caller.
-            while !thread.is_finished() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(1));
-            }
             if thread.is_finished() {
                 let _ = thread.join();
             }

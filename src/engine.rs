@@ -139,7 +139,12 @@ impl Engine {
             players.insert(player_id.clone(), core.key);
         }
         self.sessions.lock().insert(core.key, Arc::clone(&core));
-        self.enqueue(&core, start, None)?;
+        if let Err(e) = self.enqueue(&core, start, None) {
+            // Closed in between: leave no trace of the session.
+            self.sessions.lock().remove(&core.key);
+            self.finish(&core, AfterUnlock { release_player: true, ..AfterUnlock::default() });
+            return Err(e);
+        }
         Ok(core)
     }
 
@@ -410,7 +415,8 @@ impl Engine {
                     let attempts = head.attempts;
                     let reason = outcome_text(&result);
                     if now.saturating_sub(first) >= self.config.max_retry_duration {
-                        self.give_up_head(core, &mut state, event_type, &result, format!("given up after {attempts} attempts: {reason}"), &mut after);
+                        let reason = format!("given up after {attempts} attempts: {reason}");
+                        self.give_up_head(core, &mut state, event_type, SessionEventKind::EventDropped, &result, reason, &mut after);
                     } else {
                         let delay = policy::retry_after(&result).unwrap_or_else(|| policy::backoff(attempts, random_unit()));
                         self.logger.log(Level::Info, || {
@@ -432,7 +438,7 @@ impl Engine {
                 }
                 Verdict::Reject => {
                     let reason = outcome_text(&result);
-                    self.give_up_head(core, &mut state, event_type, &result, reason, &mut after);
+                    self.give_up_head(core, &mut state, event_type, SessionEventKind::EventRejected, &result, reason, &mut after);
                 }
             }
             if state.head_sendable() && !self.is_closed_for_delivery() {
@@ -480,17 +486,13 @@ impl Engine {
         core: &SessionCore,
         state: &mut SessionState,
         event_type: EventType,
+        kind: SessionEventKind,
         result: &std::result::Result<HttpReply, TransportError>,
         reason: String,
         after: &mut AfterUnlock,
     ) {
         self.pop_head(state, after);
         let status = result.as_ref().map(|r| r.status).unwrap_or(0);
-        let kind = if status == 0 || policy::verdict(result) == Verdict::Retry {
-            SessionEventKind::EventDropped
-        } else {
-            SessionEventKind::EventRejected
-        };
         let mut event = self.session_event(core, state, kind, format!("{} not delivered: {reason}", event_type.action()));
         event.event_type = Some(event_type);
         event.http_status = status;

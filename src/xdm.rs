@@ -111,25 +111,13 @@ fn invalid(path: &str, message: impl std::fmt::Display) -> Error {
     Error::new(ErrorKind::InvalidEvent, format!("{path}: {message}"))
 }
 
+/// A value as it appears in a message, cut short if long.
 fn describe(v: &Value) -> String {
     let text = v.to_string();
-    if text.len() > 60 {
-        format!("{}…", &text[..text.floor_char_boundary_compat(60)])
+    if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(60).collect::<String>())
     } else {
         text
-    }
-}
-
-trait FloorCharBoundary {
-    fn floor_char_boundary_compat(&self, index: usize) -> usize;
-}
-
-impl FloorCharBoundary for str {
-    fn floor_char_boundary_compat(&self, mut index: usize) -> usize {
-        while !self.is_char_boundary(index) {
-            index -= 1;
-        }
-        index
     }
 }
 
