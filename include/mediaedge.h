@@ -15,6 +15,17 @@
 
 
 /**
+ * Default `native.maxQueuedEvents`: about 28 hours of 10-second pings for one session, or a
+ * few minutes of outage for a thousand.
+ */
+#define DEFAULT_MAX_QUEUED_EVENTS 10000
+
+/**
+ * Default `native.maxQueuedBytes` (JSON bytes as sent).
+ */
+#define DEFAULT_MAX_QUEUED_BYTES ((8 * 1024) * 1024)
+
+/**
  * `qoe_fields` bit: `bitrate` is set.
  */
 #define MEDIAEDGE_QOE_BITRATE 1
@@ -92,6 +103,16 @@ typedef enum mediaedge_status {
    * A bug in mediaedge (a caught panic). Please report it with the message.
    */
   MEDIAEDGE_ERR_INTERNAL = 13,
+  /**
+   * The client's queue limits (`native.maxQueuedEvents`, `native.maxQueuedBytes`) are reached;
+   * nothing was queued. Lifecycle events get this only once the reserve above the limits is
+   * used up too.
+   */
+  MEDIAEDGE_ERR_QUEUE_FULL = 14,
+  /**
+   * Consent is "out": no session starts and no event is queued until it is "in" again.
+   */
+  MEDIAEDGE_ERR_CONSENT_OUT = 15,
 } mediaedge_status;
 
 /**
@@ -103,8 +124,9 @@ typedef enum mediaedge_session_event_kind {
    */
   MEDIAEDGE_SESSION_STARTED = 1,
   /**
-   * The backend refused (207/400) or lost (404) the session; queued events were dropped and
-   * later calls return MEDIAEDGE_ERR_SESSION_FAILED.
+   * The backend refused the session (207/400), an automatic session could not be resumed, or
+   * consent was set to "out"; queued events were dropped (`count`) and later calls return
+   * MEDIAEDGE_ERR_SESSION_FAILED.
    */
   MEDIAEDGE_SESSION_FAILED = 2,
   /**
@@ -119,6 +141,23 @@ typedef enum mediaedge_session_event_kind {
    * sessionEnd or sessionComplete went out and nothing is left to send.
    */
   MEDIAEDGE_SESSION_ENDED = 5,
+  /**
+   * The backend lost an automatic session (404, an outage longer than its 10-minute idle
+   * timeout, or 24 h of age). A new backend session (`session_id`) was started with
+   * `hasResume`, the open chapter, ad break, ad and play state were re-sent, and every queued
+   * event follows: nothing was lost.
+   */
+  MEDIAEDGE_SESSION_RESUMED = 6,
+  /**
+   * The backend lost a manual session (404): its queued events were dropped (`count`); start
+   * a new session to carry on.
+   */
+  MEDIAEDGE_SESSION_LOST = 7,
+  /**
+   * The client was freed with `count` events of this session still undelivered at its
+   * deadline.
+   */
+  MEDIAEDGE_SESSION_UNSENT = 8,
 } mediaedge_session_event_kind;
 
 /**
@@ -183,12 +222,20 @@ typedef struct mediaedge_session_event {
    * A readable description.
    */
   const char *message;
+  /**
+   * How many events this concerns: 1 for EVENT_REJECTED/EVENT_DROPPED, the number dropped
+   * for FAILED, LOST and UNSENT, 0 otherwise.
+   */
+  uint64_t count;
 } mediaedge_session_event;
 
 /**
- * Tells the caller what happened to a session. Called on a delivery worker thread; calls for
- * one session come in order and never overlap, calls for different sessions may overlap. No
- * library lock is held: the callback may call any mediaedge function except freeing the client.
+ * Tells the caller what happened to a session. Called on a delivery worker thread, or on the
+ * thread calling `mediaedge_client_set_consent` (consent "out") or `mediaedge_client_free`
+ * (UNSENT); calls for one session come in order and never overlap, calls for different
+ * sessions may overlap. No library lock is held: the callback may call any mediaedge function
+ * except freeing the client and replacing the event callback (WRONG_STATE). Once
+ * `mediaedge_client_free` returns, it is not called again.
  */
 typedef void (*mediaedge_session_event_fn)(void *user_data,
                                            const struct mediaedge_session_event *event);
@@ -207,8 +254,15 @@ typedef uint32_t mediaedge_log_level;
 /**
  * Receives one log line. Called on any of the library's threads and on the caller's, possibly
  * overlapping; `message` is valid only during the call. It must not call back into the library.
+ * Once `mediaedge_client_free` returns, it is not called again.
  */
 typedef void (*mediaedge_log_fn)(void *user_data, mediaedge_log_level level, const char *message);
+
+/**
+ * Consent, as in the Web SDK's `defaultConsent` / `setConsent`. An integer rather than an
+ * enum so that an out-of-range value from C is an error, not undefined behaviour.
+ */
+typedef uint32_t mediaedge_consent;
 
 /**
  * What the player reports. The library fills it with the last playhead and `qoe_fields = 0`
@@ -247,6 +301,79 @@ typedef struct mediaedge_player_details {
 typedef void (*mediaedge_player_details_fn)(void *user_data,
                                             struct mediaedge_player_details *details);
 
+/**
+ * A client's counters (see `mediaedge_client_get_stats`). Events count everything queued,
+ * the library's own pings, end-on-free and resume events included. Once nothing is queued,
+ * `events_queued == events_sent + every dropped_* field`.
+ */
+typedef struct mediaedge_stats {
+  /**
+   * Events accepted into a session's queue.
+   */
+  uint64_t events_queued;
+  /**
+   * Events the Edge accepted (2xx).
+   */
+  uint64_t events_sent;
+  /**
+   * Failed attempts that were scheduled again.
+   */
+  uint64_t events_retried;
+  /**
+   * Events waiting now, and their JSON bytes (what `native.maxQueuedEvents` and
+   * `native.maxQueuedBytes` limit).
+   */
+  uint64_t events_pending;
+  uint64_t bytes_pending;
+  /**
+   * The most ever waiting at once.
+   */
+  uint64_t peak_events_pending;
+  uint64_t peak_bytes_pending;
+  /**
+   * Refused for good by the Edge (400, 500, other 4xx) or by TLS (untrusted certificate).
+   */
+  uint64_t dropped_rejected;
+  /**
+   * Retried for longer than `native.maxRetryDurationMs`.
+   */
+  uint64_t dropped_retry_expired;
+  /**
+   * Pings dropped, oldest first, to stay within the queue limits.
+   */
+  uint64_t dropped_queue_full;
+  /**
+   * Queued for a session the backend refused, or a manual session it lost.
+   */
+  uint64_t dropped_session_failed;
+  /**
+   * Dropped when consent was set to "out".
+   */
+  uint64_t dropped_consent;
+  /**
+   * Left undelivered when the client was freed after its deadline.
+   */
+  uint64_t dropped_shutdown;
+  /**
+   * Calls that returned MEDIAEDGE_ERR_QUEUE_FULL (never queued).
+   */
+  uint64_t refused_queue_full;
+  /**
+   * Backend sessions started (resumes included), live now, refused or lost, resumed.
+   */
+  uint64_t sessions_started;
+  uint64_t sessions_active;
+  uint64_t sessions_failed;
+  uint64_t sessions_recovered;
+  /**
+   * HTTP requests that got a status; of those, ones that opened a new connection and ones
+   * that reused a keep-alive connection.
+   */
+  uint64_t requests_answered;
+  uint64_t requests_new_connection;
+  uint64_t requests_reused_connection;
+} mediaedge_stats;
+
 #define MEDIAEDGE_LOG_ERROR 1
 
 #define MEDIAEDGE_LOG_WARN 2
@@ -257,6 +384,21 @@ typedef void (*mediaedge_player_details_fn)(void *user_data,
  * Every request and response summarised (path, status, latency); never secrets.
  */
 #define MEDIAEDGE_LOG_DEBUG 4
+
+/**
+ * Send events.
+ */
+#define MEDIAEDGE_CONSENT_IN 0
+
+/**
+ * Drop everything queued, close every session, refuse new ones.
+ */
+#define MEDIAEDGE_CONSENT_OUT 1
+
+/**
+ * Hold events (within the queue limits) without sending them.
+ */
+#define MEDIAEDGE_CONSENT_PENDING 2
 
 #ifdef __cplusplus
 extern "C" {
@@ -279,8 +421,13 @@ enum mediaedge_status mediaedge_client_new_with_manual_clock(const char *config_
 
 /**
  * Flushes queued events for up to `native.shutdownTimeoutMs`, stops the client's threads and
- * frees it. Sessions still held keep their handles valid (free them too), but their calls
- * return MEDIAEDGE_ERR_CLIENT_CLOSED. NULL is ignored. Must not be called from a callback.
+ * frees it; returns within that deadline (plus a few milliseconds) even with the network dead.
+ * Events still queued then are dropped, reported per session to the event callback
+ * (MEDIAEDGE_SESSION_UNSENT with their `count`) and counted; no callback is called after this
+ * returns. A request already on the wire when the deadline passes is abandoned: its thread
+ * finishes on its own within `native.requestTimeoutMs`, calling nothing. Sessions still held
+ * keep their handles valid (free them too), but their calls return
+ * MEDIAEDGE_ERR_CLIENT_CLOSED. NULL is ignored. Must not be called from a callback.
  */
 void mediaedge_client_free(struct mediaedge_client *client);
 
@@ -316,12 +463,35 @@ enum mediaedge_status mediaedge_client_send_event(const struct mediaedge_client 
                                                   const char *xdm_json);
 
 /**
- * Waits up to `timeout_ms` until every queued event is delivered or given up. Returns
- * MEDIAEDGE_ERR_TIMEOUT (the message says how many are left) if time ran out. On a manual
- * clock, retries wait for the clock, so flush does not wait them out.
+ * Waits up to `timeout_ms` until every queued event is delivered or given up; never longer,
+ * whatever the network does. Returns MEDIAEDGE_ERR_TIMEOUT (the message says how many are
+ * left; `mediaedge_client_get_stats` has the figures) if time ran out. Events held while
+ * consent is "pending" are not sent, so a flush then waits out its timeout. On a manual clock,
+ * retries wait for the clock, so flush does not wait them out: see
+ * `mediaedge_client_wait_idle`.
  */
 enum mediaedge_status mediaedge_client_flush(const struct mediaedge_client *client,
                                              uint32_t timeout_ms);
+
+/**
+ * Waits up to `timeout_ms` until no request is in flight or about to be: every response that
+ * arrived has been applied (and its callbacks have run), and what remains waits for a timer
+ * (a retry; on a manual clock, for the clock). For virtual-time tests: advance the clock, wait
+ * until idle, then look at what was sent. MEDIAEDGE_ERR_TIMEOUT if requests are still in flight.
+ */
+enum mediaedge_status mediaedge_client_wait_idle(const struct mediaedge_client *client,
+                                                 uint32_t timeout_ms);
+
+/**
+ * Sets consent. "in" sends what was held. "pending" holds every new request (one already on
+ * the wire finishes). "out" drops everything queued (counted in `dropped_consent`), closes every
+ * session (MEDIAEDGE_SESSION_FAILED events, on this thread, with the number dropped), and makes
+ * new sessions and events return MEDIAEDGE_ERR_CONSENT_OUT until consent is "in" again;
+ * sessions closed this way stay closed. The initial value is the configuration's
+ * `defaultConsent` ("in" unless set).
+ */
+enum mediaedge_status mediaedge_client_set_consent(const struct mediaedge_client *client,
+                                                   mediaedge_consent consent);
 
 /**
  * Moves a manual clock forward by `ms`. Every timer that falls due is fired at its own time,
@@ -417,6 +587,12 @@ enum mediaedge_status mediaedge_session_key(const struct mediaedge_session *sess
  * Safe to call from inside this session's own player-details callback.
  */
 void mediaedge_session_free(struct mediaedge_session *session);
+
+/**
+ * Fills `*out` with a snapshot of the client's counters. Cheap enough to poll.
+ */
+enum mediaedge_status mediaedge_client_get_stats(const struct mediaedge_client *client,
+                                                 struct mediaedge_stats *out);
 
 /**
  * The message of the last failed call on this thread, or "" if none failed yet. The string is

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 
 use crate::clock::{Clock, ManualClock, SystemClock};
-use crate::config::Config;
+use crate::config::{Config, Consent};
 use crate::delivery::transport::{Transport, UreqTransport};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
@@ -17,6 +17,7 @@ use crate::events::{Listener, SessionEvent};
 use crate::log::{Level, LogSink};
 use crate::scheduler::on_scheduler_thread;
 use crate::session::{Backend, Phase, PlayerDetailsSource, SessionCore};
+use crate::stats::Stats;
 use crate::xdm::{self, Mode, Position};
 
 /// How the client tells time.
@@ -68,8 +69,12 @@ impl Client {
             std::thread::Builder::new()
                 .name("mediaedge-scheduler".into())
                 .spawn(move || {
+                    // Declared in this order so the engine reference goes before the sender: once
+                    // the channel reports every thread gone, none holds the engine (and through it
+                    // the caller's callbacks) any more.
                     let _alive = scheduler_alive;
-                    let e = &scheduler_engine;
+                    let engine = scheduler_engine;
+                    let e = &engine;
                     // A panic in one timer (a bug) must not stop every session's pings.
                     let fire = |timer| {
                         if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| e.fire(timer))).is_err() {
@@ -88,7 +93,8 @@ impl Client {
                     .name(format!("mediaedge-delivery-{i}"))
                     .spawn(move || {
                         let _alive = worker_alive;
-                        crate::delivery::run_worker(&worker_engine)
+                        let engine = worker_engine;
+                        crate::delivery::run_worker(&engine)
                     })
                     .map_err(spawn_failed)?,
             );
@@ -130,17 +136,42 @@ impl Client {
         self.engine.send(&core, xdm_json)
     }
 
-    pub fn set_listener(&self, listener: Option<Listener>) {
-        self.engine.set_listener(listener);
+    /// Replaces the session-event listener once no call to the old one is in progress.
+    /// `WrongState` from inside the listener itself.
+    pub fn set_listener(&self, listener: Option<Listener>) -> Result<()> {
+        self.engine.set_listener(listener)
     }
 
     /// Convenience for Rust callers: a closure as the session-event listener.
     pub fn on_session_event(&self, f: impl Fn(&SessionEvent) + Send + Sync + 'static) {
-        self.engine.set_listener(Some(Arc::new(f)));
+        // Only refused from inside the listener, which a closure being installed is not.
+        let _ = self.engine.set_listener(Some(Arc::new(f)));
     }
 
-    pub fn set_logger(&self, level: Level, sink: Option<LogSink>) {
-        self.engine.logger.set_sink(level, sink);
+    /// The client's counters; see [`Stats`].
+    pub fn stats(&self) -> Stats {
+        self.engine.stats()
+    }
+
+    pub fn consent(&self) -> Consent {
+        self.engine.consent()
+    }
+
+    /// The Web SDK's `setConsent`: `In` sends what was held, `Pending` holds new requests,
+    /// `Out` drops everything queued, closes every session (FAILED events) and refuses new
+    /// sessions and events with `ConsentOut` until consent is `In` again.
+    pub fn set_consent(&self, consent: Consent) {
+        self.engine.set_consent(consent);
+    }
+
+    /// Replaces the log sink once no call to the old one is in progress. `WrongState` from
+    /// inside the sink itself.
+    pub fn set_logger(&self, level: Level, sink: Option<LogSink>) -> Result<()> {
+        if self.engine.logger.set_sink(level, sink) {
+            Ok(())
+        } else {
+            Err(Error::new(ErrorKind::WrongState, "the log callback cannot be replaced from inside itself"))
+        }
     }
 
     /// Waits until everything queued is delivered or given up. Returns the number left on timeout.
@@ -186,7 +217,8 @@ impl Client {
         self.engine.live_sessions()
     }
 
-    /// Flushes for up to `timeout`, then stops the threads. Returns the events left unsent.
+    /// Flushes for up to `timeout`, then stops the threads. Returns the events left unsent
+    /// (reported per session as UNSENT and counted in `dropped_shutdown`).
     pub fn shutdown(mut self, timeout: Duration) -> usize {
         self.stop(timeout)
     }
@@ -196,21 +228,26 @@ impl Client {
             return 0;
         }
         let deadline = Instant::now() + timeout;
-        let left = self.engine.flush(timeout);
+        self.engine.flush(timeout);
         self.engine.close();
+        let unsent = self.engine.abandon_queued();
         {
             let exited = self.exited.lock();
-            // Returns Disconnected once every thread has exited, Timeout at the deadline.
-            let _ = exited.recv_timeout(deadline.saturating_duration_since(Instant::now()));
+            // Returns Disconnected once every thread has exited, Timeout at the deadline. The
+            // scheduler and idle workers exit at once; a worker blocked in a request on a dead
+            // network is left to finish on its own (bounded by the request timeout).
+            let _ = exited.recv_timeout(deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(50)));
         }
         for thread in self.threads.drain(..) {
-            // A worker stuck in a request is bounded by the request timeout; past the deadline it
-            // is left to finish on its own rather than holding the caller.
             if thread.is_finished() {
                 let _ = thread.join();
             }
         }
-        left
+        // No callback runs once this returns: these wait for calls in progress, and a straggling
+        // worker finds its outcome already dropped and nothing to call.
+        let _ = self.engine.set_listener(None);
+        self.engine.logger.set_sink(Level::Error, None);
+        unsent
     }
 }
 

@@ -28,7 +28,46 @@ pub struct Config {
     pub max_retry_duration: Duration,
     /// How long freeing the client waits for queued events to be delivered.
     pub shutdown_timeout: Duration,
+    /// Client-wide limits on what waits in the sessions' queues.
+    pub max_queued_events: usize,
+    pub max_queued_bytes: usize,
+    /// PEM certificates that replace the built-in web PKI roots for HTTPS, when set.
+    pub ca_pem: Option<Vec<u8>>,
+    pub default_consent: Consent,
 }
+
+/// The Web SDK's consent states: `pending` holds events, `out` drops them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consent {
+    In,
+    Out,
+    Pending,
+}
+
+impl Consent {
+    pub fn parse(text: &str) -> Option<Consent> {
+        match text {
+            "in" => Some(Consent::In),
+            "out" => Some(Consent::Out),
+            "pending" => Some(Consent::Pending),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Consent::In => "in",
+            Consent::Out => "out",
+            Consent::Pending => "pending",
+        }
+    }
+}
+
+/// Default `native.maxQueuedEvents`: about 28 hours of 10-second pings for one session, or a
+/// few minutes of outage for a thousand.
+pub const DEFAULT_MAX_QUEUED_EVENTS: usize = 10_000;
+/// Default `native.maxQueuedBytes` (JSON bytes as sent).
+pub const DEFAULT_MAX_QUEUED_BYTES: usize = 8 * 1024 * 1024;
 
 impl Config {
     /// The base every request URL starts with, without a trailing slash.
@@ -170,12 +209,22 @@ impl Config {
     /// Parses and checks a configuration document.
     pub fn from_json(text: &str) -> Result<Config> {
         let root: Value = serde_json::from_str(text).map_err(|e| config_error("$", format!("not valid JSON: {e}")))?;
-        let top = Fields::new("", &root, &["datastreamId", "edgeDomain", "edgeBasePath", "streamingMedia", "native"])?;
+        let top = Fields::new(
+            "",
+            &root,
+            &["datastreamId", "edgeDomain", "edgeBasePath", "defaultConsent", "streamingMedia", "native"],
+        )?;
         let datastream_id = top.required_string("datastreamId")?;
         let edge_domain = top.string("edgeDomain")?.unwrap_or_else(|| "edge.adobedc.net".into());
         check_domain("edgeDomain", &edge_domain)?;
         let edge_base_path = top.string("edgeBasePath")?.unwrap_or_else(|| "ee".into());
         check_path_segment("edgeBasePath", &edge_base_path)?;
+        let default_consent = match top.string("defaultConsent")? {
+            None => Consent::In,
+            Some(text) => Consent::parse(&text).ok_or_else(|| {
+                config_error("defaultConsent", format!("expected \"in\", \"out\" or \"pending\", got \"{text}\""))
+            })?,
+        };
 
         let media_value = top.get("streamingMedia").ok_or_else(|| config_error("streamingMedia", "required"))?;
         let media = Fields::new(
@@ -200,6 +249,10 @@ impl Config {
                 "deliveryWorkers",
                 "maxRetryDurationMs",
                 "shutdownTimeoutMs",
+                "maxQueuedEvents",
+                "maxQueuedBytes",
+                "caFile",
+                "caPem",
             ],
         )?;
         let edge_base_url = native
@@ -212,8 +265,21 @@ impl Config {
         if workers.fract() != 0.0 {
             return Err(config_error("native.deliveryWorkers", format!("expected a whole number, got {workers}")));
         }
-        let max_retry = native.number_in("maxRetryDurationMs", 0.0, 86_400_000.0)?.unwrap_or(600_000.0);
+        let max_retry = native.number_in("maxRetryDurationMs", 0.0, 86_400_000.0)?.unwrap_or(3_600_000.0);
         let shutdown = native.number_in("shutdownTimeoutMs", 0.0, 60_000.0)?.unwrap_or(2_000.0);
+        let max_events = native.number_in("maxQueuedEvents", 16.0, 10_000_000.0)?.unwrap_or(DEFAULT_MAX_QUEUED_EVENTS as f64);
+        let max_bytes =
+            native.number_in("maxQueuedBytes", 16_384.0, 4_294_967_296.0)?.unwrap_or(DEFAULT_MAX_QUEUED_BYTES as f64);
+        let ca_pem = match (native.string("caFile")?, native.string("caPem")?) {
+            (Some(_), Some(_)) => return Err(config_error("native.caPem", "give caFile or caPem, not both")),
+            (Some(path), None) => Some(std::fs::read(&path).map_err(|e| config_error("native.caFile", format!("cannot read \"{path}\": {e}")))?),
+            (None, Some(pem)) => Some(pem.into_bytes()),
+            (None, None) => None,
+        };
+        if let Some(pem) = &ca_pem {
+            let path = if native.get("caFile").is_some() { "native.caFile" } else { "native.caPem" };
+            crate::delivery::transport::parse_ca_pem(pem).map_err(|e| config_error(path, e))?;
+        }
 
         Ok(Config {
             datastream_id,
@@ -230,6 +296,10 @@ impl Config {
             delivery_workers: workers as usize,
             max_retry_duration: millis(max_retry),
             shutdown_timeout: millis(shutdown),
+            max_queued_events: max_events as usize,
+            max_queued_bytes: max_bytes as usize,
+            ca_pem,
+            default_consent,
         })
     }
 }

@@ -31,6 +31,10 @@ pub enum ErrorKind {
     ClientClosed,
     /// A bug in the library (a caught panic).
     Internal,
+    /// The client's queue limits are reached and the event is not one that may use the reserve.
+    QueueFull,
+    /// Consent is `out`: nothing is queued and no session starts until it is `in` again.
+    ConsentOut,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,5 +1,5 @@
-//! Asynchronous outcomes the caller hears about: session started, failed, ended, an event
-//! rejected or given up.
+//! Asynchronous outcomes the caller hears about: session started, resumed, failed, lost, ended,
+//! an event rejected or given up, events left unsent at shutdown.
 
 use std::sync::Arc;
 
@@ -17,6 +17,14 @@ pub enum SessionEventKind {
     EventDropped,
     /// sessionEnd or sessionComplete was delivered (or given up) and nothing is left to send.
     Ended,
+    /// The backend lost an automatic session (404, an outage longer than its idle timeout, or
+    /// 24 h of age); a new backend session was started with `hasResume` and the playback state
+    /// re-sent. `session_id` is the new ID; nothing queued was lost.
+    Resumed,
+    /// The backend lost a manual session (404): start a new one. Its queued events were dropped.
+    Lost,
+    /// The client was freed with events still queued after its deadline; `count` says how many.
+    Unsent,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +39,9 @@ pub struct SessionEvent {
     pub event_type: Option<EventType>,
     /// The HTTP status concerned, or 0.
     pub http_status: u16,
+    /// How many events this concerns: 1 for a rejection or drop, the number dropped for
+    /// FAILED, LOST and UNSENT, 0 otherwise.
+    pub count: usize,
     pub message: String,
 }
 

@@ -2,6 +2,7 @@
 //!
 //! The Rust core knows nothing of C; [`ffi`] is the only module that touches raw pointers.
 
+mod budget;
 pub mod client;
 pub mod clock;
 pub mod config;
@@ -11,14 +12,18 @@ pub mod error;
 pub mod events;
 pub mod ffi;
 pub mod log;
+mod resume;
 pub mod scheduler;
 pub mod session;
+pub mod stats;
 pub mod xdm;
 
 pub use client::{ClockChoice, Client, Session};
+pub use config::Consent;
 pub use error::{Error, ErrorKind, Result};
 pub use events::{SessionEvent, SessionEventKind};
 pub use session::{Phase, PlayerDetailsSource};
+pub use stats::Stats;
 pub use xdm::{EventType, PlayerDetails, Qoe};
 
 #[cfg(test)]

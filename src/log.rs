@@ -1,6 +1,7 @@
 //! Logging: silent by default, to a callback when one is set, or to stderr when the
 //! `MEDIAEDGE_LOG` environment variable names a level and no callback is set.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
@@ -48,6 +49,10 @@ impl Level {
 
 pub type LogSink = Arc<dyn Fn(Level, &str) + Send + Sync>;
 
+thread_local! {
+    static IN_SINK: Cell<bool> = const { Cell::new(false) };
+}
+
 /// 0 means off.
 const OFF: u8 = 0;
 
@@ -67,11 +72,18 @@ impl Logger {
         Logger { level: AtomicU8::new(env_level.map(|l| l as u8).unwrap_or(OFF)), sink: RwLock::new(sink) }
     }
 
-    /// Replaces the sink; `None` turns logging off.
-    pub fn set_sink(&self, level: Level, sink: Option<LogSink>) {
+    /// Replaces the sink once no call to the old one is in progress; `None` turns logging off.
+    /// Returns false (and changes nothing) when called from inside the sink, where that wait
+    /// would never end.
+    pub fn set_sink(&self, level: Level, sink: Option<LogSink>) -> bool {
+        if IN_SINK.with(Cell::get) {
+            return false;
+        }
         let enabled = sink.is_some();
-        *self.sink.write() = sink;
+        let old = std::mem::replace(&mut *self.sink.write(), sink);
         self.level.store(if enabled { level as u8 } else { OFF }, Ordering::Release);
+        drop(old);
+        true
     }
 
     pub fn enabled(&self, level: Level) -> bool {
@@ -83,10 +95,13 @@ impl Logger {
         if !self.enabled(level) {
             return;
         }
-        // Cloned out so the sink runs without the lock held: it may call back into the library.
-        let sink = self.sink.read().clone();
-        if let Some(sink) = sink {
+        // A shared, recursive read: sinks on several threads run at once and may call into the
+        // library; only replacing the sink waits for them.
+        let sink = self.sink.read_recursive();
+        if let Some(sink) = sink.as_ref() {
+            let was_inside = IN_SINK.with(|f| f.replace(true));
             sink(level, &message());
+            IN_SINK.with(|f| f.set(was_inside));
         }
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use parking_lot::{Condvar, Mutex};
 use serde_json::{Map, Value};
 
+use crate::resume::Playback;
 use crate::xdm::{EventType, Mode, PlayerDetails};
 
 /// Supplies playhead and QoE for an automatic session. Called on the caller's thread when an
@@ -50,8 +51,15 @@ pub enum Phase {
 /// One event waiting in the FIFO.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
+    /// Client-wide, in queueing order: identifies the event through eviction and outcomes.
+    pub seq: u64,
     pub event_type: EventType,
     pub xdm: Map<String, Value>,
+    /// JSON bytes counted against the queue limits.
+    pub size: usize,
+    /// The `requestId` of every attempt, so the Edge (and the emulator) can tell a retry from a
+    /// new event. Made at the first attempt.
+    pub request_id: Option<String>,
     pub attempts: u32,
     /// When the first attempt failed, on the engine's clock.
     pub first_failure: Option<Duration>,
@@ -75,6 +83,17 @@ pub struct SessionState {
     pub ping_generation: u64,
     /// The last playhead sent, for the sessionEnd the library sends when a live session is freed.
     pub last_playhead: i64,
+    /// The caller's sessionStart document (automatic sessions), to start again after a loss.
+    pub start_xdm: Option<Map<String, Value>>,
+    /// What the backend was told about the playback, to restore it after a loss.
+    pub playback: Playback,
+    /// The lost backend session ID while a resume's sessionStart is on its way.
+    pub resuming_from: Option<String>,
+    /// Resumes since the last event the backend accepted: a guard against a loop of losses.
+    pub resumes_in_a_row: u32,
+    /// On the engine's clock: when the backend issued the current ID, and last accepted an event.
+    pub backend_since: Duration,
+    pub last_accepted: Duration,
 }
 
 impl SessionState {
@@ -128,6 +147,12 @@ impl SessionCore {
                 pinging: false,
                 ping_generation: 0,
                 last_playhead: 0,
+                start_xdm: None,
+                playback: Playback::default(),
+                resuming_from: None,
+                resumes_in_a_row: 0,
+                backend_since: Duration::ZERO,
+                last_accepted: Duration::ZERO,
             }),
             backend_changed: Condvar::new(),
         }

@@ -58,6 +58,26 @@ impl EventType {
     pub fn ends_session(self) -> bool {
         matches!(self, EventType::SessionEnd | EventType::SessionComplete)
     }
+
+    /// Events that open or close the session, an ad break, an ad or a chapter: never dropped
+    /// silently to make room.
+    pub fn is_lifecycle(self) -> bool {
+        use EventType::*;
+        matches!(
+            self,
+            SessionStart
+                | SessionEnd
+                | SessionComplete
+                | AdBreakStart
+                | AdBreakComplete
+                | AdStart
+                | AdComplete
+                | AdSkip
+                | ChapterStart
+                | ChapterComplete
+                | ChapterSkip
+        )
+    }
 }
 
 /// What the player-details callback reports: the playhead in seconds and optional QoE figures.

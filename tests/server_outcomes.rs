@@ -123,17 +123,3 @@ fn network_errors_are_retried_with_backoff_until_delivered() {
     assert_eq!(requests.iter().filter(|r| r.status.is_none()).count(), 3);
     assert_eq!(requests[4].status, Some(204));
 }
-
-#[test]
-fn a_404_means_the_backend_lost_the_session() {
-    let emulator = Emulator::start().unwrap();
-    let client = manual_client(&emulator);
-    let seen = record_events(&client);
-    let session = client.start_automatic("p1", Player::new(), START_XDM).unwrap();
-    flush(&client);
-    emulator.push_fault(Fault::status(Some("play"), 404, 1));
-    session.send(&event("play")).unwrap();
-    flush(&client);
-    assert_eq!(session.phase(), Phase::Failed);
-    assert!(seen.lock().unwrap().iter().any(|e| e.kind == SessionEventKind::Failed && e.http_status == 404));
-}

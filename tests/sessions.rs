@@ -232,7 +232,8 @@ fn freeing_a_live_session_ends_it_at_the_last_playhead() {
 fn later_requests_carry_the_location_hint() {
     let emulator = Emulator::start().unwrap();
     let client = manual_client(&emulator);
-    let session = client.start_automatic("p1", Player::new(), START_XDM).unwrap();
+    // Playing, so the backend does not close the session for a stalled playhead in 30 minutes.
+    let session = client.start_automatic("p1", MovingPlayer::new(10.0), START_XDM).unwrap();
     session.send(&event("play")).unwrap();
     flush(&client);
     let requests = emulator.media_requests();

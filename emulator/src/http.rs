@@ -100,7 +100,7 @@ fn parse_query(raw: &str) -> Vec<(String, String)> {
 }
 
 /// Reads one request; `Ok(None)` when the peer closed the connection between requests.
-fn read_request(reader: &mut BufReader<TcpStream>) -> io::Result<Option<Request>> {
+fn read_request<S: Read>(reader: &mut BufReader<S>) -> io::Result<Option<Request>> {
     let mut line = String::new();
     if reader.read_line(&mut line)? == 0 {
         return Ok(None);
@@ -146,7 +146,7 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> io::Result<Option<Request>
     Ok(Some(request))
 }
 
-fn write_response(stream: &mut TcpStream, response: &Response, close: bool) -> io::Result<()> {
+fn write_response<S: Write>(stream: &mut S, response: &Response, close: bool) -> io::Result<()> {
     let mut head = format!("HTTP/1.1 {} {}\r\n", response.status, reason(response.status));
     if !response.content_type.is_empty() {
         head.push_str(&format!("Content-Type: {}\r\n", response.content_type));
@@ -165,28 +165,44 @@ fn write_response(stream: &mut TcpStream, response: &Response, close: bool) -> i
     stream.flush()
 }
 
+/// A connection the server can read requests from, write answers to, and cut.
+pub trait Connection: Read + Write {
+    /// Closes the underlying socket at once, without a goodbye (a dropped connection).
+    fn cut(&mut self);
+}
+
+impl Connection for TcpStream {
+    fn cut(&mut self) {
+        let _ = self.shutdown(std::net::Shutdown::Both);
+    }
+}
+
+impl Connection for rustls::StreamOwned<rustls::ServerConnection, TcpStream> {
+    fn cut(&mut self) {
+        let _ = self.sock.shutdown(std::net::Shutdown::Both);
+    }
+}
+
 /// Serves requests on one connection until the peer closes it, `handle` says to drop it,
 /// or `keep_going` turns false.
-pub fn serve_connection(
-    stream: TcpStream,
+pub fn serve_connection<S: Connection>(
+    stream: S,
     keep_going: &dyn Fn() -> bool,
     handle: &dyn Fn(&Request) -> Reply,
 ) -> io::Result<()> {
-    stream.set_nodelay(true)?;
-    let mut writer = stream.try_clone()?;
     let mut reader = BufReader::new(stream);
     while keep_going() {
         let Some(request) = read_request(&mut reader)? else { return Ok(()) };
         match handle(&request) {
             Reply::Send(response) => {
                 let close = request.wants_close();
-                write_response(&mut writer, &response, close)?;
+                write_response(reader.get_mut(), &response, close)?;
                 if close {
                     return Ok(());
                 }
             }
             Reply::Drop => {
-                let _ = writer.shutdown(std::net::Shutdown::Both);
+                reader.get_mut().cut();
                 return Ok(());
             }
         }

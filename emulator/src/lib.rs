@@ -44,10 +44,12 @@ pub enum FaultKind {
     ProcessThenDrop,
 }
 
-/// A fault applied to the next `times` requests whose action matches (`None`: any action).
+/// A fault applied to the next `times` requests whose action matches (`None`: any action) and,
+/// if `session` is set, that carry that session ID.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fault {
     pub action: Option<String>,
+    pub session: Option<String>,
     pub kind: FaultKind,
     pub times: u32,
 }
@@ -56,9 +58,16 @@ impl Fault {
     pub fn status(action: Option<&str>, status: u16, times: u32) -> Fault {
         Fault {
             action: action.map(str::to_string),
+            session: None,
             kind: FaultKind::Status { status, retry_after: None, body: None },
             times,
         }
+    }
+
+    /// Only requests of this session are caught.
+    pub fn for_session(mut self, session_id: &str) -> Fault {
+        self.session = Some(session_id.to_string());
+        self
     }
 
     pub fn with_retry_after(mut self, value: &str) -> Fault {
@@ -76,15 +85,22 @@ impl Fault {
     }
 
     pub fn delay(action: Option<&str>, delay: Duration, times: u32) -> Fault {
-        Fault { action: action.map(str::to_string), kind: FaultKind::Delay(delay), times }
+        Fault { action: action.map(str::to_string), session: None, kind: FaultKind::Delay(delay), times }
     }
 
     pub fn drop(action: Option<&str>, times: u32) -> Fault {
-        Fault { action: action.map(str::to_string), kind: FaultKind::Drop, times }
+        Fault { action: action.map(str::to_string), session: None, kind: FaultKind::Drop, times }
+    }
+
+    /// The request lands (is processed and recorded), then the connection is cut before the
+    /// answer: the client cannot know, and its retry is a duplicate.
+    pub fn process_then_drop(action: Option<&str>, times: u32) -> Fault {
+        Fault { action: action.map(str::to_string), session: None, kind: FaultKind::ProcessThenDrop, times }
     }
 
     fn from_json(v: &Value) -> Result<Fault, String> {
         let action = v.get("action").and_then(Value::as_str).map(str::to_string);
+        let session = v.get("session").and_then(Value::as_str).map(str::to_string);
         let times = v.get("times").and_then(Value::as_u64).unwrap_or(1) as u32;
         let kind = if let Some(status) = v.get("status").and_then(Value::as_u64) {
             FaultKind::Status {
@@ -104,7 +120,7 @@ impl Fault {
         } else {
             return Err("a fault needs one of status, delayMs, drop, processThenDrop".into());
         };
-        Ok(Fault { action, kind, times })
+        Ok(Fault { action, session, kind, times })
     }
 }
 
@@ -235,6 +251,33 @@ impl Shared {
 pub struct Emulator {
     port: u16,
     shared: Arc<Shared>,
+    /// For HTTPS: the PEM of the CA that signed the emulator's certificate.
+    ca_pem: Option<String>,
+}
+
+/// A throwaway CA and a certificate it signed for `localhost` and `127.0.0.1`.
+fn tls_config() -> Result<(Arc<rustls::ServerConfig>, String), String> {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+    let e = |e: rcgen::Error| e.to_string();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(e)?;
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::DigitalSignature];
+    ca_params.distinguished_name.push(DnType::CommonName, "mediaedge emulator test CA");
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().map_err(e)?).map_err(e)?;
+    let issuer: &Issuer<'_, KeyPair> = &ca;
+    let leaf_key = KeyPair::generate().map_err(e)?;
+    let leaf = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+        .map_err(e)?
+        .signed_by(&leaf_key, issuer)
+        .map_err(e)?;
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(vec![leaf.der().clone()], key)
+        .map_err(|e| e.to_string())?;
+    Ok((Arc::new(config), ca.pem()))
 }
 
 /// Splits `/{base}[/{hint}]/va/v1/{action}` into (hint, action).
@@ -298,8 +341,23 @@ impl Emulator {
         Emulator::start_on(0)
     }
 
+    /// Starts on a free loopback port, serving HTTPS with a certificate signed by a CA made for
+    /// this run (see [`Emulator::ca_pem`]).
+    pub fn start_tls() -> std::io::Result<Emulator> {
+        let (config, ca_pem) = tls_config().map_err(std::io::Error::other)?;
+        Emulator::serve(0, Some((config, ca_pem)))
+    }
+
     /// Starts on `127.0.0.1:port` (0 picks a free port).
     pub fn start_on(port: u16) -> std::io::Result<Emulator> {
+        Emulator::serve(port, None)
+    }
+
+    fn serve(port: u16, tls: Option<(Arc<rustls::ServerConfig>, String)>) -> std::io::Result<Emulator> {
+        let (tls, ca_pem) = match tls {
+            Some((config, pem)) => (Some(config), Some(pem)),
+            None => (None, None),
+        };
         let listener = TcpListener::bind(("127.0.0.1", port))?;
         let port = listener.local_addr()?.port();
         let shared = Arc::new(Shared {
@@ -318,21 +376,28 @@ impl Emulator {
                 }
                 let Ok(stream) = stream else { continue };
                 let conn_shared = Arc::clone(&accept_shared);
+                let tls = tls.clone();
                 let _ = thread::Builder::new()
                     .name("emulator-conn".into())
-                    .spawn(move || handle_connection(conn_shared, stream));
+                    .spawn(move || handle_connection(conn_shared, stream, tls));
             }
         })?;
-        Ok(Emulator { port, shared })
+        Ok(Emulator { port, shared, ca_pem })
+    }
+
+    /// The PEM of the CA behind an HTTPS emulator's certificate (for `native.caPem`).
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// `http://127.0.0.1:PORT`, the value for the client's `native.edgeBaseUrl`.
+    /// `http://127.0.0.1:PORT` (or `https://`), the value for the client's `native.edgeBaseUrl`.
     pub fn base_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        let scheme = if self.ca_pem.is_some() { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}", self.port)
     }
 
     /// Calls `observer` with every request once it is answered (the binary prints the timeline).
@@ -374,6 +439,25 @@ impl Emulator {
         state.recorded.iter().filter(|r| !r.action.is_empty()).cloned().collect()
     }
 
+    /// Forgets the faults not yet applied.
+    pub fn clear_faults(&self) {
+        self.shared.lock().faults.clear();
+    }
+
+    /// Closes a session as the backend does when it loses one: its next event gets a 404.
+    pub fn expire_session(&self, session_id: &str) {
+        if let Some(session) = self.shared.lock().sessions.get_mut(session_id) {
+            session.open = false;
+        }
+    }
+
+    /// Closes every open session (see [`Emulator::expire_session`]).
+    pub fn expire_all_sessions(&self) {
+        for session in self.shared.lock().sessions.values_mut() {
+            session.open = false;
+        }
+    }
+
     /// Forgets recorded requests, sessions and pending faults.
     pub fn reset(&self) {
         let mut state = self.shared.lock();
@@ -396,15 +480,26 @@ impl Drop for Emulator {
     }
 }
 
-fn handle_connection(shared: Arc<Shared>, stream: TcpStream) {
+fn handle_connection(shared: Arc<Shared>, stream: TcpStream, tls: Option<Arc<rustls::ServerConfig>>) {
     let keep_going = || shared.running.load(Ordering::SeqCst);
     let handle = |request: &Request| answer(&shared, request);
-    let _ = http::serve_connection(stream, &keep_going, &handle);
+    let _ = stream.set_nodelay(true);
+    match tls {
+        None => {
+            let _ = http::serve_connection(stream, &keep_going, &handle);
+        }
+        Some(config) => {
+            let Ok(connection) = rustls::ServerConnection::new(config) else { return };
+            let _ = http::serve_connection(rustls::StreamOwned::new(connection, stream), &keep_going, &handle);
+        }
+    }
 }
 
-fn take_fault(state: &mut State, action: &str) -> Option<FaultKind> {
+fn take_fault(state: &mut State, action: &str, session: Option<&str>) -> Option<FaultKind> {
     let index = state.faults.iter().position(|f| {
-        f.times > 0 && f.action.as_deref().map(|a| a == action).unwrap_or(true)
+        f.times > 0
+            && f.action.as_deref().map(|a| a == action).unwrap_or(true)
+            && f.session.as_deref().map(|s| Some(s) == session).unwrap_or(true)
     })?;
     let fault = &mut state.faults[index];
     fault.times -= 1;
@@ -442,7 +537,7 @@ fn answer(shared: &Shared, request: &Request) -> Reply {
     };
     record.session_id = record.xdm()["mediaCollection"]["sessionID"].as_str().map(str::to_string);
 
-    let fault = take_fault(&mut shared.lock(), &action);
+    let fault = take_fault(&mut shared.lock(), &action, record.session_id.as_deref());
     let mut drop_after = false;
     let response = match fault {
         Some(FaultKind::Status { status, retry_after, body }) => {

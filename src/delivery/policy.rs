@@ -1,8 +1,14 @@
 //! The retry policy, as data: which outcomes are retried, with what backoff, and which are final.
+//!
+//! What each verdict does (engine): `Retry` keeps the event at the head of its session's queue and
+//! sends it again after the backoff, until `native.maxRetryDurationMs` has passed since the first
+//! failure (then it is dropped and reported as EVENT_DROPPED). `Reject` drops that one event and
+//! reports EVENT_REJECTED; on sessionStart it fails the session. `SessionGone` restarts an
+//! automatic session with `hasResume` (RESUMED) and reports a manual one as LOST.
 
 use std::time::Duration;
 
-use super::transport::{HttpReply, TransportError};
+use super::transport::{FailureKind, HttpReply, TransportError};
 
 /// What to do with one request's outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,11 +40,15 @@ const STATUS_TABLE: &[(u16, Verdict)] = &[
     (507, Verdict::Retry),
 ];
 
+/// Requests that produced no status. Network errors and timeouts: the event may or may not have
+/// landed; sending again is the only way not to lose it (a duplicate is the lesser harm). A failed
+/// TLS handshake means the server is not trusted: retrying cannot help.
+const FAILURE_TABLE: &[(FailureKind, Verdict)] =
+    &[(FailureKind::Network, Verdict::Retry), (FailureKind::Timeout, Verdict::Retry), (FailureKind::Tls, Verdict::Reject)];
+
 pub fn verdict(result: &Result<HttpReply, TransportError>) -> Verdict {
     match result {
-        // Network errors and timeouts: the event may or may not have landed; sending again is the
-        // only way not to lose it.
-        Err(_) => Verdict::Retry,
+        Err(e) => FAILURE_TABLE.iter().find(|(kind, _)| *kind == e.kind).map(|(_, v)| *v).unwrap_or(Verdict::Retry),
         Ok(reply) => STATUS_TABLE
             .iter()
             .find(|(status, _)| *status == reply.status)
@@ -86,7 +96,9 @@ mod tests {
         for status in [408, 429, 502, 503, 504, 507] {
             assert_eq!(verdict(&reply(status)), Verdict::Retry, "{status}");
         }
-        assert_eq!(verdict(&Err(TransportError { timed_out: true, message: "t".into() })), Verdict::Retry);
+        for kind in [FailureKind::Timeout, FailureKind::Network] {
+            assert_eq!(verdict(&Err(TransportError { kind, message: "t".into() })), Verdict::Retry);
+        }
     }
 
     #[test]
@@ -96,6 +108,7 @@ mod tests {
         }
         assert_eq!(verdict(&reply(404)), Verdict::SessionGone);
         assert_eq!(verdict(&reply(204)), Verdict::Success);
+        assert_eq!(verdict(&Err(TransportError { kind: FailureKind::Tls, message: "t".into() })), Verdict::Reject);
     }
 
     #[test]

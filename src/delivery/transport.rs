@@ -1,6 +1,12 @@
 //! The HTTP sender behind a small trait, so tests and embedders can substitute it.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
+
+use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+use ureq::unversioned::resolver::DefaultResolver;
+use ureq::unversioned::transport::{ConnectionDetails, Connector, DefaultConnector, Transport as UreqConn};
 
 use crate::config::Config;
 
@@ -12,29 +18,87 @@ pub struct HttpReply {
     pub body: Vec<u8>,
 }
 
-/// The request never produced a status: refused, reset, timed out, TLS failure.
+/// Why a request produced no status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// Refused, reset, closed, DNS: the event may or may not have landed.
+    Network,
+    /// No answer within the request timeout.
+    Timeout,
+    /// The TLS handshake failed (for example an untrusted certificate): retrying cannot help.
+    Tls,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct TransportError {
-    pub timed_out: bool,
+    pub kind: FailureKind,
     pub message: String,
 }
 
 pub trait Transport: Send + Sync {
     /// POSTs a JSON body. Must return within the configured request timeout.
     fn post_json(&self, url: &str, body: &[u8]) -> Result<HttpReply, TransportError>;
+
+    /// Connections opened so far (each carries at least the request it was opened for); the
+    /// other requests went over reused keep-alive connections.
+    fn connections_opened(&self) -> u64 {
+        0
+    }
 }
 
 /// Responses are small JSON documents; anything larger is not the Media Edge API.
 const MAX_RESPONSE_BYTES: u64 = 1024 * 1024;
 
+/// Reads every certificate of a PEM bundle; an error if there is none or one is malformed.
+pub fn parse_ca_pem(pem: &[u8]) -> Result<Vec<Certificate<'static>>, String> {
+    let mut certificates = Vec::new();
+    for item in ureq::tls::parse_pem(pem) {
+        match item {
+            Ok(PemItem::Certificate(c)) => certificates.push(c),
+            Ok(_) => {}
+            Err(e) => return Err(format!("not a valid PEM bundle: {e}")),
+        }
+    }
+    if certificates.is_empty() {
+        return Err("no CERTIFICATE found in the PEM bundle".into());
+    }
+    Ok(certificates)
+}
+
+/// The default connector, counting the connections it opens.
+#[derive(Debug)]
+struct CountingConnector {
+    inner: DefaultConnector,
+    opened: Arc<AtomicU64>,
+}
+
+impl Connector<()> for CountingConnector {
+    type Out = Box<dyn UreqConn>;
+
+    fn connect(&self, details: &ConnectionDetails, chained: Option<()>) -> Result<Option<Self::Out>, ureq::Error> {
+        let connection = self.inner.connect(details, chained)?;
+        if connection.is_some() {
+            self.opened.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(connection)
+    }
+}
+
 /// One keep-alive `ureq` agent shared by every delivery worker.
 pub struct UreqTransport {
     agent: ureq::Agent,
+    opened: Arc<AtomicU64>,
 }
 
 impl UreqTransport {
     pub fn new(config: &Config) -> UreqTransport {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        let mut tls = TlsConfig::builder();
+        if let Some(pem) = &config.ca_pem {
+            // Checked when the configuration was parsed.
+            let roots = parse_ca_pem(pem).unwrap_or_default();
+            tls = tls.root_certs(RootCerts::new_with_certs(&roots));
+        }
+        let agent_config = ureq::Agent::config_builder()
             // Statuses are outcomes the retry policy classifies, not errors.
             .http_status_as_error(false)
             .timeout_connect(Some(config.connect_timeout))
@@ -44,32 +108,38 @@ impl UreqTransport {
             .user_agent(concat!("mediaedge/", env!("CARGO_PKG_VERSION")))
             .max_idle_connections_per_host(config.delivery_workers.max(1) * 2)
             .max_idle_age(Duration::from_secs(55))
-            .build()
-            .into();
-        UreqTransport { agent }
+            .tls_config(tls.build())
+            .build();
+        let opened = Arc::new(AtomicU64::new(0));
+        let connector = CountingConnector { inner: DefaultConnector::new(), opened: Arc::clone(&opened) };
+        let agent = ureq::Agent::with_parts(agent_config, connector, DefaultResolver::default());
+        UreqTransport { agent, opened }
     }
+}
+
+fn failure(e: ureq::Error) -> TransportError {
+    let kind = match &e {
+        ureq::Error::Timeout(_) => FailureKind::Timeout,
+        ureq::Error::Rustls(_) | ureq::Error::Tls(_) => FailureKind::Tls,
+        _ => FailureKind::Network,
+    };
+    let message = match kind {
+        FailureKind::Tls => format!("TLS handshake failed: {e} (is the server's certificate signed by native.caFile/caPem or a public CA?)"),
+        _ => e.to_string(),
+    };
+    TransportError { kind, message }
 }
 
 impl Transport for UreqTransport {
     fn post_json(&self, url: &str, body: &[u8]) -> Result<HttpReply, TransportError> {
-        let result = self.agent.post(url).header("Content-Type", "application/json").send(body);
-        match result {
-            Ok(mut response) => {
-                let status = response.status().as_u16();
-                let retry_after = response
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_string);
-                let body = response
-                    .body_mut()
-                    .with_config()
-                    .limit(MAX_RESPONSE_BYTES)
-                    .read_to_vec()
-                    .map_err(|e| TransportError { timed_out: matches!(e, ureq::Error::Timeout(_)), message: e.to_string() })?;
-                Ok(HttpReply { status, retry_after, body })
-            }
-            Err(e) => Err(TransportError { timed_out: matches!(e, ureq::Error::Timeout(_)), message: e.to_string() }),
-        }
+        let mut response = self.agent.post(url).header("Content-Type", "application/json").send(body).map_err(failure)?;
+        let status = response.status().as_u16();
+        let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let body = response.body_mut().with_config().limit(MAX_RESPONSE_BYTES).read_to_vec().map_err(failure)?;
+        Ok(HttpReply { status, retry_after, body })
+    }
+
+    fn connections_opened(&self) -> u64 {
+        self.opened.load(Ordering::Relaxed)
     }
 }

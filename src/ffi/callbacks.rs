@@ -120,8 +120,9 @@ impl PlayerDetailsSource for CPlayerDetails {
 pub enum mediaedge_session_event_kind {
     /// The backend issued the session ID (`session_id`).
     MEDIAEDGE_SESSION_STARTED = 1,
-    /// The backend refused (207/400) or lost (404) the session; queued events were dropped and
-    /// later calls return MEDIAEDGE_ERR_SESSION_FAILED.
+    /// The backend refused the session (207/400), an automatic session could not be resumed, or
+    /// consent was set to "out"; queued events were dropped (`count`) and later calls return
+    /// MEDIAEDGE_ERR_SESSION_FAILED.
     MEDIAEDGE_SESSION_FAILED = 2,
     /// The server refused one event (`event_type`, `http_status`) for good.
     MEDIAEDGE_SESSION_EVENT_REJECTED = 3,
@@ -129,6 +130,17 @@ pub enum mediaedge_session_event_kind {
     MEDIAEDGE_SESSION_EVENT_DROPPED = 4,
     /// sessionEnd or sessionComplete went out and nothing is left to send.
     MEDIAEDGE_SESSION_ENDED = 5,
+    /// The backend lost an automatic session (404, an outage longer than its 10-minute idle
+    /// timeout, or 24 h of age). A new backend session (`session_id`) was started with
+    /// `hasResume`, the open chapter, ad break, ad and play state were re-sent, and every queued
+    /// event follows: nothing was lost.
+    MEDIAEDGE_SESSION_RESUMED = 6,
+    /// The backend lost a manual session (404): its queued events were dropped (`count`); start
+    /// a new session to carry on.
+    MEDIAEDGE_SESSION_LOST = 7,
+    /// The client was freed with `count` events of this session still undelivered at its
+    /// deadline.
+    MEDIAEDGE_SESSION_UNSENT = 8,
 }
 
 /// One session event. Every string is owned by the library and valid only during the callback.
@@ -147,11 +159,17 @@ pub struct mediaedge_session_event {
     pub http_status: u32,
     /// A readable description.
     pub message: *const c_char,
+    /// How many events this concerns: 1 for EVENT_REJECTED/EVENT_DROPPED, the number dropped
+    /// for FAILED, LOST and UNSENT, 0 otherwise.
+    pub count: u64,
 }
 
-/// Tells the caller what happened to a session. Called on a delivery worker thread; calls for
-/// one session come in order and never overlap, calls for different sessions may overlap. No
-/// library lock is held: the callback may call any mediaedge function except freeing the client.
+/// Tells the caller what happened to a session. Called on a delivery worker thread, or on the
+/// thread calling `mediaedge_client_set_consent` (consent "out") or `mediaedge_client_free`
+/// (UNSENT); calls for one session come in order and never overlap, calls for different
+/// sessions may overlap. No library lock is held: the callback may call any mediaedge function
+/// except freeing the client and replacing the event callback (WRONG_STATE). Once
+/// `mediaedge_client_free` returns, it is not called again.
 pub type mediaedge_session_event_fn =
     Option<unsafe extern "C" fn(user_data: *mut c_void, event: *const mediaedge_session_event)>;
 
@@ -175,6 +193,9 @@ pub(crate) fn event_listener(
                 SessionEventKind::EventRejected => mediaedge_session_event_kind::MEDIAEDGE_SESSION_EVENT_REJECTED,
                 SessionEventKind::EventDropped => mediaedge_session_event_kind::MEDIAEDGE_SESSION_EVENT_DROPPED,
                 SessionEventKind::Ended => mediaedge_session_event_kind::MEDIAEDGE_SESSION_ENDED,
+                SessionEventKind::Resumed => mediaedge_session_event_kind::MEDIAEDGE_SESSION_RESUMED,
+                SessionEventKind::Lost => mediaedge_session_event_kind::MEDIAEDGE_SESSION_LOST,
+                SessionEventKind::Unsent => mediaedge_session_event_kind::MEDIAEDGE_SESSION_UNSENT,
             },
             session_key: event.session_key,
             player_id: player_id.as_ref().map_or(ptr::null(), |s| s.as_ptr()),
@@ -182,6 +203,7 @@ pub(crate) fn event_listener(
             event_type: event_type.as_ref().map_or(ptr::null(), |s| s.as_ptr()),
             http_status: u32::from(event.http_status),
             message: message.as_ptr(),
+            count: event.count as u64,
         };
         // SAFETY: the function and user_data were given together; `raw` and the strings it points
         // to live until the call returns.
@@ -199,6 +221,7 @@ pub const MEDIAEDGE_LOG_DEBUG: mediaedge_log_level = 4;
 
 /// Receives one log line. Called on any of the library's threads and on the caller's, possibly
 /// overlapping; `message` is valid only during the call. It must not call back into the library.
+/// Once `mediaedge_client_free` returns, it is not called again.
 pub type mediaedge_log_fn =
     Option<unsafe extern "C" fn(user_data: *mut c_void, level: mediaedge_log_level, message: *const c_char)>;
 

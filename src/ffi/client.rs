@@ -11,6 +11,7 @@ use super::status::mediaedge_status;
 use super::strings::str_in;
 use super::{borrow, require_out, write_out};
 use crate::client::{ClockChoice, Client};
+use crate::config::Consent;
 use crate::error::{Error, ErrorKind};
 use crate::log::Level;
 
@@ -52,8 +53,13 @@ pub extern "C" fn mediaedge_client_new_with_manual_clock(
 }
 
 /// Flushes queued events for up to `native.shutdownTimeoutMs`, stops the client's threads and
-/// frees it. Sessions still held keep their handles valid (free them too), but their calls
-/// return MEDIAEDGE_ERR_CLIENT_CLOSED. NULL is ignored. Must not be called from a callback.
+/// frees it; returns within that deadline (plus a few milliseconds) even with the network dead.
+/// Events still queued then are dropped, reported per session to the event callback
+/// (MEDIAEDGE_SESSION_UNSENT with their `count`) and counted; no callback is called after this
+/// returns. A request already on the wire when the deadline passes is abandoned: its thread
+/// finishes on its own within `native.requestTimeoutMs`, calling nothing. Sessions still held
+/// keep their handles valid (free them too), but their calls return
+/// MEDIAEDGE_ERR_CLIENT_CLOSED. NULL is ignored. Must not be called from a callback.
 #[no_mangle]
 pub extern "C" fn mediaedge_client_free(client: *mut mediaedge_client) {
     ffi_boundary_void!({
@@ -79,8 +85,7 @@ pub extern "C" fn mediaedge_client_set_event_callback(
         let user_data = UserData::new(user_data, user_data_free);
         // SAFETY: NULL or a live client handle.
         let client = unsafe { borrow(client, "client") }?;
-        client.client.set_listener(callback.map(|f| event_listener(f, user_data)));
-        Ok(())
+        client.client.set_listener(callback.map(|f| event_listener(f, user_data)))
     })
 }
 
@@ -103,8 +108,7 @@ pub extern "C" fn mediaedge_client_set_log_callback(
         let level = u8::try_from(level).ok().and_then(Level::from_u8).ok_or_else(|| {
             Error::new(ErrorKind::InvalidArgument, format!("level: expected 1 (error) to 4 (debug), got {level}"))
         })?;
-        client.client.set_logger(level, callback.map(|f| log_sink(f, user_data)));
-        Ok(())
+        client.client.set_logger(level, callback.map(|f| log_sink(f, user_data)))
     })
 }
 
@@ -124,15 +128,63 @@ pub extern "C" fn mediaedge_client_send_event(
     })
 }
 
-/// Waits up to `timeout_ms` until every queued event is delivered or given up. Returns
-/// MEDIAEDGE_ERR_TIMEOUT (the message says how many are left) if time ran out. On a manual
-/// clock, retries wait for the clock, so flush does not wait them out.
+/// Waits up to `timeout_ms` until every queued event is delivered or given up; never longer,
+/// whatever the network does. Returns MEDIAEDGE_ERR_TIMEOUT (the message says how many are
+/// left; `mediaedge_client_get_stats` has the figures) if time ran out. Events held while
+/// consent is "pending" are not sent, so a flush then waits out its timeout. On a manual clock,
+/// retries wait for the clock, so flush does not wait them out: see
+/// `mediaedge_client_wait_idle`.
 #[no_mangle]
 pub extern "C" fn mediaedge_client_flush(client: *const mediaedge_client, timeout_ms: u32) -> mediaedge_status {
     ffi_boundary!({
         // SAFETY: NULL or a live client handle.
         let client = unsafe { borrow(client, "client") }?;
         client.client.flush(Duration::from_millis(u64::from(timeout_ms)))
+    })
+}
+
+/// Waits up to `timeout_ms` until no request is in flight or about to be: every response that
+/// arrived has been applied (and its callbacks have run), and what remains waits for a timer
+/// (a retry; on a manual clock, for the clock). For virtual-time tests: advance the clock, wait
+/// until idle, then look at what was sent. MEDIAEDGE_ERR_TIMEOUT if requests are still in flight.
+#[no_mangle]
+pub extern "C" fn mediaedge_client_wait_idle(client: *const mediaedge_client, timeout_ms: u32) -> mediaedge_status {
+    ffi_boundary!({
+        // SAFETY: NULL or a live client handle.
+        let client = unsafe { borrow(client, "client") }?;
+        client.client.wait_idle(Duration::from_millis(u64::from(timeout_ms)))
+    })
+}
+
+/// Consent, as in the Web SDK's `defaultConsent` / `setConsent`. An integer rather than an
+/// enum so that an out-of-range value from C is an error, not undefined behaviour.
+pub type mediaedge_consent = u32;
+/// Send events.
+pub const MEDIAEDGE_CONSENT_IN: mediaedge_consent = 0;
+/// Drop everything queued, close every session, refuse new ones.
+pub const MEDIAEDGE_CONSENT_OUT: mediaedge_consent = 1;
+/// Hold events (within the queue limits) without sending them.
+pub const MEDIAEDGE_CONSENT_PENDING: mediaedge_consent = 2;
+
+/// Sets consent. "in" sends what was held. "pending" holds every new request (one already on
+/// the wire finishes). "out" drops everything queued (counted in `dropped_consent`), closes every
+/// session (MEDIAEDGE_SESSION_FAILED events, on this thread, with the number dropped), and makes
+/// new sessions and events return MEDIAEDGE_ERR_CONSENT_OUT until consent is "in" again;
+/// sessions closed this way stay closed. The initial value is the configuration's
+/// `defaultConsent` ("in" unless set).
+#[no_mangle]
+pub extern "C" fn mediaedge_client_set_consent(client: *const mediaedge_client, consent: mediaedge_consent) -> mediaedge_status {
+    ffi_boundary!({
+        // SAFETY: NULL or a live client handle.
+        let client = unsafe { borrow(client, "client") }?;
+        let consent = match consent {
+            MEDIAEDGE_CONSENT_IN => Consent::In,
+            MEDIAEDGE_CONSENT_OUT => Consent::Out,
+            MEDIAEDGE_CONSENT_PENDING => Consent::Pending,
+            other => return Err(Error::new(ErrorKind::InvalidArgument, format!("consent: expected 0, 1 or 2, got {other}"))),
+        };
+        client.client.set_consent(consent);
+        Ok(())
     })
 }
 

@@ -10,6 +10,7 @@ mod boundary;
 mod callbacks;
 mod client;
 mod session;
+mod stats;
 mod status;
 mod strings;
 mod version;
@@ -17,6 +18,7 @@ mod version;
 pub use callbacks::*;
 pub use client::*;
 pub use session::*;
+pub use stats::*;
 pub use status::*;
 pub use version::*;
 

@@ -37,6 +37,12 @@ pub enum mediaedge_status {
     MEDIAEDGE_ERR_CLIENT_CLOSED = 12,
     /// A bug in mediaedge (a caught panic). Please report it with the message.
     MEDIAEDGE_ERR_INTERNAL = 13,
+    /// The client's queue limits (`native.maxQueuedEvents`, `native.maxQueuedBytes`) are reached;
+    /// nothing was queued. Lifecycle events get this only once the reserve above the limits is
+    /// used up too.
+    MEDIAEDGE_ERR_QUEUE_FULL = 14,
+    /// Consent is "out": no session starts and no event is queued until it is "in" again.
+    MEDIAEDGE_ERR_CONSENT_OUT = 15,
 }
 
 use mediaedge_status::*;
@@ -57,6 +63,8 @@ impl From<ErrorKind> for mediaedge_status {
             ErrorKind::WrongState => MEDIAEDGE_ERR_WRONG_STATE,
             ErrorKind::ClientClosed => MEDIAEDGE_ERR_CLIENT_CLOSED,
             ErrorKind::Internal => MEDIAEDGE_ERR_INTERNAL,
+            ErrorKind::QueueFull => MEDIAEDGE_ERR_QUEUE_FULL,
+            ErrorKind::ConsentOut => MEDIAEDGE_ERR_CONSENT_OUT,
         }
     }
 }
@@ -115,6 +123,8 @@ pub extern "C" fn mediaedge_status_str(status: c_int) -> *const c_char {
         11 => b"MEDIAEDGE_ERR_WRONG_STATE\0",
         12 => b"MEDIAEDGE_ERR_CLIENT_CLOSED\0",
         13 => b"MEDIAEDGE_ERR_INTERNAL\0",
+        14 => b"MEDIAEDGE_ERR_QUEUE_FULL\0",
+        15 => b"MEDIAEDGE_ERR_CONSENT_OUT\0",
         _ => b"MEDIAEDGE_UNKNOWN_STATUS\0",
     };
     name.as_ptr().cast()

@@ -87,3 +87,46 @@ pub fn record_events(client: &Client) -> Arc<Mutex<Vec<SessionEvent>>> {
     client.on_session_event(move |e| sink.lock().unwrap().push(e.clone()));
     seen
 }
+
+pub const CHAPTER_START: &str =
+    r#"{"eventType":"media.chapterStart","mediaCollection":{"chapterDetails":{"index":1,"length":120,"offset":0,"friendlyName":"intro"}}}"#;
+pub const AD_BREAK_START: &str =
+    r#"{"eventType":"media.adBreakStart","mediaCollection":{"advertisingPodDetails":{"index":1,"offset":10,"friendlyName":"mid"}}}"#;
+pub const AD_START: &str =
+    r#"{"eventType":"media.adStart","mediaCollection":{"advertisingDetails":{"name":"ad-1","length":15,"podPosition":1}}}"#;
+
+/// A player whose playhead moves one step per question, like a player that keeps playing
+/// while virtual time passes between pings.
+pub struct MovingPlayer {
+    pub step: f64,
+    pub playhead: Mutex<f64>,
+}
+
+impl MovingPlayer {
+    pub fn new(step: f64) -> Arc<MovingPlayer> {
+        Arc::new(MovingPlayer { step, playhead: Mutex::new(0.0) })
+    }
+}
+
+impl PlayerDetailsSource for MovingPlayer {
+    fn player_details(&self) -> PlayerDetails {
+        let mut playhead = self.playhead.lock().unwrap();
+        *playhead += self.step;
+        PlayerDetails { playhead: *playhead, qoe: Qoe::default() }
+    }
+}
+
+/// Accepted requests only, each request ID once: what the backend really holds.
+pub fn delivered(requests: &[Recorded]) -> Vec<Recorded> {
+    let mut seen = std::collections::HashSet::new();
+    requests
+        .iter()
+        .filter(|r| r.accepted() && seen.insert(r.request_id.clone()))
+        .cloned()
+        .collect()
+}
+
+/// Whether a recorded sessionStart asked to resume a lost session.
+pub fn has_resume(r: &Recorded) -> bool {
+    r.xdm()["mediaCollection"]["sessionDetails"]["hasResume"] == serde_json::Value::Bool(true)
+}

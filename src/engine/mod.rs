@@ -1,6 +1,10 @@
-//! The engine: the session table, the flow of every event from the caller's call to its
-//! delivery outcome, and the ping and retry timers that drive it.
+//! The engine: the session table, the flow of every event from the caller's call into its
+//! session's queue, the queue limits, consent, and the ping and retry timers. What happens to an
+//! event once it is sent lives in `outcome`.
 
+mod outcome;
+
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -9,17 +13,17 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex, RwLock};
 use serde_json::Value;
 
+use crate::budget::{Budget, Class, Reservation};
 use crate::clock::{format_timestamp, Clock, ManualClock};
-use crate::config::Config;
-use crate::delivery::policy::{self, Verdict};
-use crate::delivery::response;
-use crate::delivery::transport::{HttpReply, Transport, TransportError};
+use crate::config::{Config, Consent};
+use crate::delivery::transport::Transport;
 use crate::delivery::ReadyQueue;
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Listener, SessionEvent, SessionEventKind};
 use crate::log::{Level, Logger};
 use crate::scheduler::{Scheduler, Timer};
 use crate::session::{Backend, Outgoing, SessionCore, SessionState};
+use crate::stats::{Counters, DropReason, Stats};
 use crate::xdm::{self, EventType, Mode, Prepared};
 
 pub struct Engine {
@@ -33,11 +37,16 @@ pub struct Engine {
     sessions: Mutex<HashMap<u64, Arc<SessionCore>>>,
     players: Mutex<HashMap<String, u64>>,
     next_key: AtomicU64,
+    next_seq: AtomicU64,
+    /// Held for reading while the listener runs, so replacing it waits for calls in progress.
     listener: RwLock<Option<Listener>>,
     location_hint: Mutex<Option<(String, Duration)>>,
     /// Events queued and not yet delivered or given up; `flush` waits for zero.
     pending: Mutex<usize>,
     drained: Condvar,
+    budget: Mutex<Budget>,
+    consent: Mutex<Consent>,
+    counters: Counters,
     closed: AtomicBool,
 }
 
@@ -52,8 +61,32 @@ struct AfterUnlock {
     finished_events: usize,
 }
 
+thread_local! {
+    static IN_LISTENER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// JSON bytes an event costs in the queue: its document as serialized, plus the request's
+/// envelope and the session ID added when it is sent.
+fn queued_size(xdm: &serde_json::Map<String, Value>) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = serde_json::to_writer(&mut count, xdm);
+    count.0 + 128
+}
+
 impl Engine {
     pub fn new(config: Config, clock: Arc<dyn Clock>, manual_clock: Option<Arc<ManualClock>>, transport: Arc<dyn Transport>) -> Engine {
+        let budget = Budget::new(config.max_queued_events, config.max_queued_bytes);
+        let consent = config.default_consent;
         Engine {
             config,
             clock,
@@ -65,10 +98,14 @@ impl Engine {
             sessions: Mutex::new(HashMap::new()),
             players: Mutex::new(HashMap::new()),
             next_key: AtomicU64::new(1),
+            next_seq: AtomicU64::new(1),
             listener: RwLock::new(None),
             location_hint: Mutex::new(None),
             pending: Mutex::new(0),
             drained: Condvar::new(),
+            budget: Mutex::new(budget),
+            consent: Mutex::new(consent),
+            counters: Counters::default(),
             closed: AtomicBool::new(false),
         }
     }
@@ -84,22 +121,31 @@ impl Engine {
         self.drained.notify_all();
     }
 
-    pub fn set_listener(&self, listener: Option<Listener>) {
-        *self.listener.write() = listener;
+    /// Replaces the listener once no call to the old one is in progress. Refused from inside the
+    /// listener, where that wait would never end.
+    pub fn set_listener(&self, listener: Option<Listener>) -> Result<()> {
+        if IN_LISTENER.with(Cell::get) {
+            return Err(Error::new(ErrorKind::WrongState, "the event callback cannot be replaced from inside itself"));
+        }
+        let old = std::mem::replace(&mut *self.listener.write(), listener);
+        // The old listener (and its user_data) is released here, with no lock held.
+        drop(old);
+        Ok(())
     }
 
     fn emit(&self, events: Vec<SessionEvent>) {
         if events.is_empty() {
             return;
         }
-        // Cloned out: the listener runs with no lock held and may call back into the library.
-        let listener = self.listener.read().clone();
+        // A shared, recursive read: listeners on several threads run at once and may call into
+        // the library (but not replace the listener, see `set_listener`).
+        let listener = self.listener.read_recursive();
         for event in events {
-            self.logger.log(Level::Info, || {
-                format!("session {} {:?}: {}", event.session_key, event.kind, event.message)
-            });
-            if let Some(listener) = &listener {
+            self.logger.log(Level::Info, || format!("session {} {:?}: {}", event.session_key, event.kind, event.message));
+            if let Some(listener) = listener.as_ref() {
+                let was_inside = IN_LISTENER.with(|f| f.replace(true));
                 listener(&event);
+                IN_LISTENER.with(|f| f.set(was_inside));
             }
         }
     }
@@ -115,6 +161,7 @@ impl Engine {
             },
             event_type: None,
             http_status: 0,
+            count: 0,
             message,
         }
     }
@@ -126,7 +173,11 @@ impl Engine {
         if self.is_closed() {
             return Err(Error::new(ErrorKind::ClientClosed, "the client was shut down"));
         }
+        self.check_consent()?;
         core.key = self.next_key.fetch_add(1, Ordering::Relaxed);
+        if core.mode == Mode::Automatic {
+            core.state.get_mut().start_xdm = Some(start.xdm.clone());
+        }
         let core = Arc::new(core);
         if let Some(player_id) = &core.player_id {
             let mut players = self.players.lock();
@@ -140,7 +191,7 @@ impl Engine {
         }
         self.sessions.lock().insert(core.key, Arc::clone(&core));
         if let Err(e) = self.enqueue(&core, start, None) {
-            // Closed in between: leave no trace of the session.
+            // Closed, consent withdrawn or no room in between: leave no trace of the session.
             self.sessions.lock().remove(&core.key);
             self.finish(&core, AfterUnlock { release_player: true, ..AfterUnlock::default() });
             return Err(e);
@@ -174,10 +225,18 @@ impl Engine {
         self.enqueue(core, prepared, None)
     }
 
+    fn check_consent(&self) -> Result<()> {
+        if *self.consent.lock() == Consent::Out {
+            return Err(Error::new(ErrorKind::ConsentOut, "consent is \"out\": nothing is tracked until it is set to \"in\""));
+        }
+        Ok(())
+    }
+
     fn check_accepting(&self, state: &SessionState) -> Result<()> {
         if self.is_closed() {
             return Err(Error::new(ErrorKind::ClientClosed, "the client was shut down"));
         }
+        self.check_consent()?;
         if let Backend::Failed(reason) = &state.backend {
             return Err(Error::new(ErrorKind::SessionFailed, format!("the session failed: {reason}")));
         }
@@ -185,6 +244,11 @@ impl Engine {
             return Err(Error::new(ErrorKind::SessionEnded, "the session has ended; it takes no more events"));
         }
         Ok(())
+    }
+
+    /// Whether a session with something sendable may go to delivery now.
+    fn may_send(&self) -> bool {
+        *self.consent.lock() == Consent::In && !self.ready.is_shut_down()
     }
 
     fn ping_interval(&self, state: &SessionState) -> Duration {
@@ -201,19 +265,78 @@ impl Engine {
         self.scheduler.arm(due, Timer::Ping { session: core.key, generation: state.ping_generation });
     }
 
+    /// Takes room in the queue limits for one event, evicting the oldest queued pings if need
+    /// be. `Ok(false)`: a ping that found no room (counted as dropped).
+    fn reserve(&self, key: u64, seq: u64, size: usize, class: Class) -> Result<bool> {
+        loop {
+            let ping = (class == Class::Ping).then_some((seq, key));
+            let reservation = self.budget.lock().reserve(size, class, ping);
+            match reservation {
+                Reservation::Granted => return Ok(true),
+                Reservation::Evict(seq, key) => self.evict_ping(key, seq),
+                Reservation::Full if class == Class::Ping => {
+                    Counters::add(&self.counters.events_queued, 1);
+                    self.counters.dropped(DropReason::QueueFull, 1);
+                    return Ok(false);
+                }
+                Reservation::Full => {
+                    Counters::add(&self.counters.refused_queue_full, 1);
+                    let (events, bytes, _, _) = self.budget.lock().usage();
+                    return Err(Error::new(
+                        ErrorKind::QueueFull,
+                        format!(
+                            "the queues are full ({events} events, {bytes} bytes waiting; limits native.maxQueuedEvents {} and native.maxQueuedBytes {})",
+                            self.config.max_queued_events, self.config.max_queued_bytes
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Drops a queued ping to make room, unless it is already on its way.
+    fn evict_ping(&self, key: u64, seq: u64) {
+        let Some(core) = self.sessions.lock().get(&key).cloned() else { return };
+        let removed = {
+            let mut state = core.state.lock();
+            match state.outbox.iter().position(|o| o.seq == seq) {
+                Some(0) if state.busy => None,
+                Some(index) => state.outbox.remove(index),
+                None => None,
+            }
+        };
+        if let Some(ping) = removed {
+            self.budget.lock().release(ping.size, ping.seq);
+            self.counters.dropped(DropReason::QueueFull, 1);
+            self.logger.log(Level::Debug, || format!("session {key}: oldest ping dropped to stay within the queue limits"));
+            self.event_done(1);
+        }
+    }
+
     /// Puts a checked event at the back of the session's FIFO, stamps its time, re-arms the ping
     /// timer and hands the session to delivery if it was idle. `ping_generation` is set for a
     /// ping: it is dropped if the timer went stale meanwhile.
     fn enqueue(&self, core: &Arc<SessionCore>, prepared: Prepared, ping_generation: Option<u64>) -> Result<()> {
+        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+        let size = queued_size(&prepared.xdm);
+        let class = match prepared.event_type {
+            EventType::Ping => Class::Ping,
+            t if t.is_lifecycle() => Class::Lifecycle,
+            _ => Class::Ordinary,
+        };
+        if !self.reserve(core.key, seq, size, class)? {
+            return Ok(());
+        }
         let mut after = AfterUnlock::default();
         {
             let mut state = core.state.lock();
-            if let Some(generation) = ping_generation {
-                if generation != state.ping_generation || !state.pinging {
-                    return Ok(());
-                }
+            let stale_ping = ping_generation.is_some_and(|g| g != state.ping_generation || !state.pinging);
+            let refusal = if stale_ping { Ok(()) } else { self.check_accepting(&state) };
+            if stale_ping || refusal.is_err() {
+                drop(state);
+                self.budget.lock().release(size, seq);
+                return refusal;
             }
-            self.check_accepting(&state)?;
             let Prepared { event_type, mut xdm, playhead } = prepared;
             // Stamped under the lock so that timestamps never run backwards along the FIFO.
             xdm.entry("timestamp".to_string())
@@ -230,12 +353,13 @@ impl Engine {
                 state.ping_generation += 1;
                 after.release_player = true;
             }
-            state.outbox.push_back(Outgoing { event_type, xdm, attempts: 0, first_failure: None });
+            state.outbox.push_back(Outgoing { seq, event_type, xdm, size, request_id: None, attempts: 0, first_failure: None });
             *self.pending.lock() += 1;
+            Counters::add(&self.counters.events_queued, 1);
             if state.pinging {
                 self.rearm_ping(core, &mut state);
             }
-            if !state.busy && state.head_sendable() {
+            if !state.busy && state.head_sendable() && self.may_send() {
                 state.busy = true;
                 self.ready.push(Arc::clone(core));
             }
@@ -264,7 +388,7 @@ impl Engine {
         // The session ID is added when it is sent, once the backend has issued it.
         let end = Prepared { event_type: EventType::SessionEnd, xdm, playhead };
         if let Err(e) = self.enqueue(core, end, None) {
-            self.logger.log(Level::Debug, || format!("session {}: not ended on free: {e}", core.key));
+            self.logger.log(Level::Warn, || format!("session {}: not ended on free: {e}", core.key));
         }
     }
 
@@ -282,6 +406,74 @@ impl Engine {
         }
         self.emit(after.events);
         self.event_done(after.finished_events);
+    }
+
+    /// Removes every queued event of a session (consent out, shutdown), counting them as dropped
+    /// for `reason`. A request in flight for the head finds it gone and is ignored.
+    fn drop_queued(&self, state: &mut SessionState, reason: DropReason, after: &mut AfterUnlock) -> usize {
+        let dropped = state.outbox.len();
+        let mut budget = self.budget.lock();
+        for event in state.outbox.drain(..) {
+            budget.release(event.size, event.seq);
+        }
+        drop(budget);
+        self.counters.dropped(reason, dropped as u64);
+        after.finished_events += dropped;
+        dropped
+    }
+
+    fn all_sessions(&self) -> Vec<Arc<SessionCore>> {
+        self.sessions.lock().values().cloned().collect()
+    }
+
+    // ---- consent --------------------------------------------------------------------------
+
+    pub fn consent(&self) -> Consent {
+        *self.consent.lock()
+    }
+
+    /// `in` sends what was held; `pending` holds new requests (one already on its way finishes);
+    /// `out` drops everything queued and closes every session.
+    pub fn set_consent(&self, consent: Consent) {
+        *self.consent.lock() = consent;
+        self.logger.log(Level::Info, || format!("consent set to {}", consent.name()));
+        match consent {
+            Consent::Pending => {}
+            Consent::In => {
+                for core in self.all_sessions() {
+                    let mut state = core.state.lock();
+                    if !state.busy && state.head_sendable() && self.may_send() {
+                        state.busy = true;
+                        self.ready.push(Arc::clone(&core));
+                    }
+                }
+            }
+            Consent::Out => {
+                for core in self.all_sessions() {
+                    let mut after = AfterUnlock { release_player: true, forget_session: true, ..AfterUnlock::default() };
+                    {
+                        let mut state = core.state.lock();
+                        if matches!(state.backend, Backend::Failed(_)) {
+                            continue;
+                        }
+                        let dropped = self.drop_queued(&mut state, DropReason::Consent, &mut after);
+                        state.backend = Backend::Failed("consent was set to \"out\"".into());
+                        state.pinging = false;
+                        state.ping_generation += 1;
+                        core.backend_changed.notify_all();
+                        let mut event = self.session_event(
+                            &core,
+                            &state,
+                            SessionEventKind::Failed,
+                            format!("session closed: consent was set to \"out\" ({dropped} queued events dropped)"),
+                        );
+                        event.count = dropped;
+                        after.events.push(event);
+                    }
+                    self.finish(&core, after);
+                }
+            }
+        }
     }
 
     // ---- timers ---------------------------------------------------------------------------
@@ -312,156 +504,7 @@ impl Engine {
         }
     }
 
-    // ---- delivery -------------------------------------------------------------------------
-
-    fn request_url(&self, event_type: EventType) -> String {
-        let hint = {
-            let mut hint = self.location_hint.lock();
-            match &*hint {
-                Some((_, expires)) if *expires <= self.clock.now() => {
-                    *hint = None;
-                    None
-                }
-                Some((h, _)) => Some(h.clone()),
-                None => None,
-            }
-        };
-        let mut url = self.config.edge_origin();
-        url.push('/');
-        url.push_str(&self.config.edge_base_path);
-        if let Some(hint) = hint {
-            url.push('/');
-            url.push_str(&hint);
-        }
-        url.push_str("/va/v1/");
-        url.push_str(event_type.action());
-        url.push_str("?configId=");
-        url.push_str(&self.config.datastream_id);
-        url.push_str("&requestId=");
-        url.push_str(&new_request_id());
-        url
-    }
-
-    /// Sends the head of the session's FIFO and applies the outcome. Called on a delivery worker.
-    pub fn deliver_head(&self, core: &Arc<SessionCore>) {
-        let (event_type, body) = {
-            let mut state = core.state.lock();
-            if !state.head_sendable() {
-                state.busy = false;
-                return;
-            }
-            let session_id = match &state.backend {
-                Backend::Known(id) => Some(id.clone()),
-                _ => None,
-            };
-            let head = state.outbox.front_mut().expect("sendable head");
-            // Automatic events and the library's own sessionEnd leave the ID to the library;
-            // a manual caller's events carry it already.
-            if let (Some(id), Some(Value::Object(media))) = (session_id, head.xdm.get_mut("mediaCollection")) {
-                media.entry("sessionID").or_insert(Value::String(id));
-            }
-            (head.event_type, xdm::request_body(&head.xdm))
-        };
-        let url = self.request_url(event_type);
-        let started = Instant::now();
-        let result = self.transport.post_json(&url, &body);
-        self.logger.log(Level::Debug, || {
-            let path = url.split('?').next().unwrap_or_default();
-            let outcome = match &result {
-                Ok(reply) => reply.status.to_string(),
-                Err(e) => format!("error: {}", e.message),
-            };
-            format!("POST {path} -> {outcome} in {} ms", started.elapsed().as_millis())
-        });
-        self.apply_outcome(core, event_type, result);
-    }
-
-    fn apply_outcome(&self, core: &Arc<SessionCore>, event_type: EventType, result: std::result::Result<HttpReply, TransportError>) {
-        let verdict = policy::verdict(&result);
-        let mut after = AfterUnlock::default();
-        {
-            let mut state = core.state.lock();
-            let now = self.clock.now();
-            match verdict {
-                Verdict::Success if event_type == EventType::SessionStart => {
-                    let body = result.as_ref().map(|r| r.body.as_slice()).unwrap_or_default();
-                    match response::parse_session_start(body) {
-                        Ok(started) => {
-                            self.pop_head(&mut state, &mut after);
-                            if let Some((hint, ttl)) = started.location_hint {
-                                *self.location_hint.lock() = Some((hint, now + ttl));
-                            }
-                            state.backend = Backend::Known(started.session_id.clone());
-                            core.backend_changed.notify_all();
-                            if core.mode == Mode::Automatic && !state.end_queued {
-                                state.pinging = true;
-                                self.rearm_ping(core, &mut state);
-                            }
-                            after.events.push(self.session_event(core, &state, SessionEventKind::Started, format!("session {} started", started.session_id)));
-                        }
-                        Err(reason) => self.fail_session(core, &mut state, 200, reason, &mut after),
-                    }
-                }
-                Verdict::Success => {
-                    self.pop_head(&mut state, &mut after);
-                    if event_type.ends_session() {
-                        self.mark_finished(core, &mut state, &mut after);
-                    }
-                }
-                Verdict::Retry => {
-                    let head = state.outbox.front_mut().expect("head in flight");
-                    head.attempts += 1;
-                    let first = *head.first_failure.get_or_insert(now);
-                    let attempts = head.attempts;
-                    let reason = outcome_text(&result);
-                    if now.saturating_sub(first) >= self.config.max_retry_duration {
-                        let reason = format!("given up after {attempts} attempts: {reason}");
-                        self.give_up_head(core, &mut state, event_type, SessionEventKind::EventDropped, &result, reason, &mut after);
-                    } else {
-                        let delay = policy::retry_after(&result).unwrap_or_else(|| policy::backoff(attempts, random_unit()));
-                        self.logger.log(Level::Info, || {
-                            format!("session {}: {} failed ({reason}); retry {attempts} in {} ms", core.key, event_type.action(), delay.as_millis())
-                        });
-                        self.scheduler.arm(now + delay, Timer::Retry { session: core.key });
-                        // Still busy: nothing else of this session goes out before the retry.
-                        return;
-                    }
-                }
-                Verdict::Reject | Verdict::SessionGone if event_type == EventType::SessionStart => {
-                    let status = result.as_ref().map(|r| r.status).unwrap_or(0);
-                    let reason = outcome_text(&result);
-                    self.fail_session(core, &mut state, status, reason, &mut after);
-                }
-                Verdict::SessionGone => {
-                    let reason = format!("the backend no longer knows the session ({})", outcome_text(&result));
-                    self.fail_session(core, &mut state, 404, reason, &mut after);
-                }
-                Verdict::Reject => {
-                    let reason = outcome_text(&result);
-                    self.give_up_head(core, &mut state, event_type, SessionEventKind::EventRejected, &result, reason, &mut after);
-                }
-            }
-            if state.head_sendable() && !self.is_closed_for_delivery() {
-                self.ready.push(Arc::clone(core));
-            } else {
-                state.busy = false;
-            }
-            if state.outbox.is_empty() && (state.finished || matches!(state.backend, Backend::Failed(_))) {
-                after.forget_session = true;
-            }
-        }
-        self.finish(core, after);
-    }
-
-    fn is_closed_for_delivery(&self) -> bool {
-        self.ready.is_shut_down()
-    }
-
-    fn pop_head(&self, state: &mut SessionState, after: &mut AfterUnlock) {
-        if state.outbox.pop_front().is_some() {
-            after.finished_events += 1;
-        }
-    }
+    // ---- waiting and shutdown -------------------------------------------------------------
 
     fn event_done(&self, count: usize) {
         if count == 0 {
@@ -473,49 +516,6 @@ impl Engine {
             self.drained.notify_all();
         }
     }
-
-    fn mark_finished(&self, core: &SessionCore, state: &mut SessionState, after: &mut AfterUnlock) {
-        state.finished = true;
-        state.pinging = false;
-        after.events.push(self.session_event(core, state, SessionEventKind::Ended, "session ended".into()));
-    }
-
-    /// Drops the head for good (rejected or retried too long) and reports it.
-    fn give_up_head(
-        &self,
-        core: &SessionCore,
-        state: &mut SessionState,
-        event_type: EventType,
-        kind: SessionEventKind,
-        result: &std::result::Result<HttpReply, TransportError>,
-        reason: String,
-        after: &mut AfterUnlock,
-    ) {
-        self.pop_head(state, after);
-        let status = result.as_ref().map(|r| r.status).unwrap_or(0);
-        let mut event = self.session_event(core, state, kind, format!("{} not delivered: {reason}", event_type.action()));
-        event.event_type = Some(event_type);
-        event.http_status = status;
-        after.events.push(event);
-        if event_type.ends_session() {
-            self.mark_finished(core, state, after);
-        }
-    }
-
-    fn fail_session(&self, core: &SessionCore, state: &mut SessionState, status: u16, reason: String, after: &mut AfterUnlock) {
-        after.finished_events += state.outbox.len();
-        state.outbox.clear();
-        state.backend = Backend::Failed(reason.clone());
-        state.pinging = false;
-        state.ping_generation += 1;
-        core.backend_changed.notify_all();
-        after.release_player = true;
-        let mut event = self.session_event(core, state, SessionEventKind::Failed, format!("session failed: {reason}"));
-        event.http_status = status;
-        after.events.push(event);
-    }
-
-    // ---- waiting --------------------------------------------------------------------------
 
     /// Waits until every queued event is delivered or given up. Returns how many are left.
     pub fn flush(&self, timeout: Duration) -> usize {
@@ -529,6 +529,33 @@ impl Engine {
         *pending
     }
 
+    /// After `close`: drops what is still queued, reports it per session (UNSENT) and counts it.
+    /// Returns how many events were dropped.
+    pub fn abandon_queued(&self) -> usize {
+        let mut total = 0;
+        for core in self.all_sessions() {
+            let mut after = AfterUnlock { forget_session: true, ..AfterUnlock::default() };
+            {
+                let mut state = core.state.lock();
+                state.pinging = false;
+                let dropped = self.drop_queued(&mut state, DropReason::Shutdown, &mut after);
+                if dropped > 0 {
+                    let mut event = self.session_event(
+                        &core,
+                        &state,
+                        SessionEventKind::Unsent,
+                        format!("client freed with {dropped} events not delivered"),
+                    );
+                    event.count = dropped;
+                    after.events.push(event);
+                }
+                total += dropped;
+            }
+            self.finish(&core, after);
+        }
+        total
+    }
+
     pub fn pending_events(&self) -> usize {
         *self.pending.lock()
     }
@@ -536,13 +563,18 @@ impl Engine {
     pub fn live_sessions(&self) -> usize {
         self.sessions.lock().len()
     }
-}
 
-fn outcome_text(result: &std::result::Result<HttpReply, TransportError>) -> String {
-    match result {
-        Ok(reply) => response::describe_error(reply.status, &reply.body),
-        Err(e) if e.timed_out => format!("timed out: {}", e.message),
-        Err(e) => format!("network error: {}", e.message),
+    pub fn stats(&self) -> Stats {
+        let mut stats = self.counters.snapshot();
+        let (events, bytes, peak_events, peak_bytes) = self.budget.lock().usage();
+        stats.events_pending = events as u64;
+        stats.bytes_pending = bytes as u64;
+        stats.peak_events_pending = peak_events as u64;
+        stats.peak_bytes_pending = peak_bytes as u64;
+        stats.sessions_active = self.live_sessions() as u64;
+        stats.requests_new_connection = self.transport.connections_opened().min(stats.requests_answered);
+        stats.requests_reused_connection = stats.requests_answered - stats.requests_new_connection;
+        stats
     }
 }
 
