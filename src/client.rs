@@ -228,7 +228,10 @@ impl Client {
             return 0;
         }
         let deadline = Instant::now() + timeout;
-        self.engine.flush(timeout);
+        // Held events (consent pending) cannot go out; waiting for them would only delay.
+        if self.engine.consent() == Consent::In {
+            self.engine.flush(timeout);
+        }
         self.engine.close();
         let unsent = self.engine.abandon_queued();
         {

@@ -67,6 +67,12 @@ pub fn on_scheduler_thread() -> bool {
     ON_SCHEDULER_THREAD.with(Cell::get)
 }
 
+impl Default for Scheduler {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Scheduler {
     pub fn new() -> Scheduler {
         Scheduler {

@@ -182,9 +182,12 @@ fn require_number(map: &Map<String, Value>, key: &str, path: &str, integer: bool
     }
 }
 
-/// (field, integer?) lists for the detail objects each event type requires.
-fn required_details(event_type: EventType) -> Option<(&'static str, &'static [(&'static str, Option<bool>)])> {
-    // `None` in the field's kind means a string; `Some(integer)` a number.
+/// Per field: its name and whether it must be a whole number (`Some(true)`), any number
+/// (`Some(false)`) or a string (`None`).
+type RequiredFields = &'static [(&'static str, Option<bool>)];
+
+/// The detail object each event type requires, and its required fields.
+fn required_details(event_type: EventType) -> Option<(&'static str, RequiredFields)> {
     Some(match event_type {
         EventType::SessionStart => (
             "sessionDetails",
@@ -257,7 +260,7 @@ fn merge_qoe(media: &mut Map<String, Value>, qoe: &Qoe) -> Result<()> {
     }
     let details = object_at(media, "qoeDataDetails", "mediaCollection.qoeDataDetails")?;
     for (key, value) in qoe.fields() {
-        if let Some(n) = value.and_then(|v| serde_json::Number::from_f64(v)) {
+        if let Some(n) = value.and_then(serde_json::Number::from_f64) {
             // A QoE figure the caller set in the event itself wins over the callback's.
             details.entry(key.to_string()).or_insert(Value::Number(round_if_whole(n)));
         }

@@ -108,7 +108,7 @@ fn outage_longer_than_the_backend_idle_timeout_resumes_and_delivers_everything_q
     assert!(has_resume(starts[1]));
     // The resumed session starts at the first event the backend never got (the first ping of
     // the outage) and restores the play state before it.
-    let resume_at = delivered.iter().position(|r| has_resume(r)).unwrap();
+    let resume_at = delivered.iter().position(has_resume).unwrap();
     assert_eq!(delivered[resume_at + 1].action, "play");
     assert_eq!(delivered[resume_at + 2].action, "ping");
     assert_eq!(offset_s(&delivered[resume_at]), offset_s(&delivered[resume_at + 2]));

@@ -107,9 +107,8 @@ fn ping_interval_switches_to_ad_interval_from_ad_break_start_until_ad_break_comp
     .map(|(a, t)| (a.to_string(), *t))
     .collect();
     assert_eq!(got, want);
-    assert_eq!(
+    assert!(
         requests[6].xdm()["mediaCollection"]["advertisingDetails"].is_null(),
-        true,
         "adComplete carries no ad details"
     );
     assert_eq!(requests[4].xdm()["mediaCollection"]["advertisingDetails"]["playerName"], "test-player");
@@ -268,10 +267,12 @@ fn debug_logs_summarise_each_request_without_the_query_string() {
     let client = manual_client(&emulator);
     let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let sink = lines.clone();
-    client.set_logger(
-        mediaedge::log::Level::Debug,
-        Some(std::sync::Arc::new(move |_level, message: &str| sink.lock().unwrap().push(message.to_string()))),
-    );
+    client
+        .set_logger(
+            mediaedge::log::Level::Debug,
+            Some(std::sync::Arc::new(move |_level, message: &str| sink.lock().unwrap().push(message.to_string()))),
+        )
+        .unwrap();
     let session = client.start_automatic("p1", Player::new(), START_XDM).unwrap();
     session.send(&event("play")).unwrap();
     flush(&client);

@@ -148,6 +148,9 @@ pub struct Recorded {
     pub session_id: Option<String>,
     /// The problems found, for a 400.
     pub problems: Vec<validate::Problem>,
+    /// The backend processed and accepted the event, whether or not the answer reached the
+    /// client (a connection cut after processing still lands).
+    pub landed: bool,
 }
 
 impl Recorded {
@@ -534,6 +537,7 @@ fn answer(shared: &Shared, request: &Request) -> Reply {
         faulted: false,
         session_id: None,
         problems: Vec::new(),
+        landed: false,
     };
     record.session_id = record.xdm()["mediaCollection"]["sessionID"].as_str().map(str::to_string);
 
@@ -565,6 +569,7 @@ fn answer(shared: &Shared, request: &Request) -> Reply {
         }
         None => Some(process(shared, request, &mut record)),
     };
+    record.landed = !record.faulted && matches!(response.as_ref().map(|r| r.status), Some(200) | Some(204));
     record.status = if drop_after { None } else { response.as_ref().map(|r| r.status) };
     if let Some(observer) = shared.observer.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
         observer(&record);

@@ -28,6 +28,12 @@ struct Queue {
     outstanding: usize,
 }
 
+impl Default for ReadyQueue {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl ReadyQueue {
     pub fn new() -> ReadyQueue {
         ReadyQueue {

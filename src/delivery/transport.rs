@@ -121,6 +121,9 @@ fn failure(e: ureq::Error) -> TransportError {
     let kind = match &e {
         ureq::Error::Timeout(_) => FailureKind::Timeout,
         ureq::Error::Rustls(_) | ureq::Error::Tls(_) => FailureKind::Tls,
+        // A failed handshake (an untrusted certificate, say) reaches us as an I/O error
+        // wrapping the rustls error.
+        ureq::Error::Io(io) if io.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()) => FailureKind::Tls,
         _ => FailureKind::Network,
     };
     let message = match kind {

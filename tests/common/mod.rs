@@ -116,12 +116,12 @@ impl PlayerDetailsSource for MovingPlayer {
     }
 }
 
-/// Accepted requests only, each request ID once: what the backend really holds.
+/// Requests the backend took, each request ID once: what the backend really holds.
 pub fn delivered(requests: &[Recorded]) -> Vec<Recorded> {
     let mut seen = std::collections::HashSet::new();
     requests
         .iter()
-        .filter(|r| r.accepted() && seen.insert(r.request_id.clone()))
+        .filter(|r| r.landed && seen.insert(r.request_id.clone()))
         .cloned()
         .collect()
 }

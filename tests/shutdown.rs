@@ -1,0 +1,83 @@
+//! Shutting down with a dead network: the deadline holds, what was left is reported and
+//! counted, and no callback runs afterwards.
+
+mod common;
+
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::*;
+use mediaedge::{ClockChoice, Client, SessionEventKind};
+
+/// Accepts connections (the kernel does, via the backlog) and never answers: every request
+/// hangs until the client's request timeout.
+fn black_hole() -> (TcpListener, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    (listener, url)
+}
+
+#[test]
+fn free_returns_within_its_deadline_on_a_dead_network_and_reports_what_was_left() {
+    let (_hole, url) = black_hole();
+    let config = format!(
+        r#"{{"datastreamId":"ds","streamingMedia":{{"channel":"c","playerName":"p"}},
+            "native":{{"edgeBaseUrl":"{url}","requestTimeoutMs":600,"shutdownTimeoutMs":200}}}}"#
+    );
+    let client = Client::with_clock(&config, ClockChoice::System).unwrap();
+    let unsent_reported = Arc::new(Mutex::new(Vec::new()));
+    let calls_after_free = Arc::new(AtomicUsize::new(0));
+    let freed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        let (reported, after, freed) = (unsent_reported.clone(), calls_after_free.clone(), freed.clone());
+        client.on_session_event(move |e| {
+            if freed.load(Ordering::SeqCst) {
+                after.fetch_add(1, Ordering::SeqCst);
+            }
+            if e.kind == SessionEventKind::Unsent {
+                reported.lock().unwrap().push(e.count);
+            }
+        });
+    }
+    let sessions: Vec<_> = (0..3)
+        .map(|i| client.start_automatic(&format!("p{i}"), Player::new(), START_XDM).unwrap())
+        .collect();
+    for session in &sessions {
+        session.send(&event("play")).unwrap();
+    }
+    let started = Instant::now();
+    let unsent = client.shutdown(Duration::from_millis(200));
+    let took = started.elapsed();
+    freed.store(true, Ordering::SeqCst);
+
+    // The deadline is 200 ms; the requests on the wire would hang for 600 ms.
+    assert!(took < Duration::from_millis(450), "shutdown took {took:?}");
+    assert_eq!(unsent, 6, "sessionStart and play of three sessions");
+    let mut reported = unsent_reported.lock().unwrap().clone();
+    reported.sort();
+    assert_eq!(reported, [2, 2, 2]);
+    // Let the abandoned requests time out: their outcomes must call nothing.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(calls_after_free.load(Ordering::SeqCst), 0);
+    drop(sessions);
+}
+
+#[test]
+fn flush_never_waits_past_its_timeout_on_a_dead_network() {
+    let (_hole, url) = black_hole();
+    let config = format!(
+        r#"{{"datastreamId":"ds","streamingMedia":{{"channel":"c","playerName":"p"}},
+            "native":{{"edgeBaseUrl":"{url}","requestTimeoutMs":5000,"shutdownTimeoutMs":0}}}}"#
+    );
+    let client = Client::with_clock(&config, ClockChoice::System).unwrap();
+    let _session = client.start_automatic("p", Player::new(), START_XDM).unwrap();
+    let started = Instant::now();
+    let err = client.flush(Duration::from_millis(100)).unwrap_err();
+    assert!(started.elapsed() < Duration::from_millis(400));
+    assert_eq!(err.kind, mediaedge::ErrorKind::Timeout);
+    assert!(err.message.starts_with("1 events still queued"), "{}", err.message);
+    let stats = client.stats();
+    assert_eq!(stats.events_pending, 1);
+}
