@@ -112,6 +112,7 @@ impl Client {
         if player_id.is_empty() {
             return Err(Error::new(ErrorKind::InvalidArgument, "player_id: must not be empty"));
         }
+        self.engine.check_startable()?;
         let document = xdm::parse_document(start_xdm)?;
         let start =
             xdm::prepare(document, Position::Start, Mode::Automatic, || Some(details.player_details()), &self.engine.config)?;
@@ -122,6 +123,7 @@ impl Client {
 
     /// Starts a manual session: the caller puts `playhead` and `sessionID` in every event; no pings.
     pub fn start_manual(&self, start_xdm: &str) -> Result<Session> {
+        self.engine.check_startable()?;
         let document = xdm::parse_document(start_xdm)?;
         let start = xdm::prepare(document, Position::Start, Mode::Manual, || None, &self.engine.config)?;
         let core = SessionCore::new(0, Mode::Manual, None, None);

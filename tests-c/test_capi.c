@@ -109,6 +109,8 @@ typedef struct counters {
     int started;
     int ended;
     int failed;
+    int unsent;
+    unsigned long long last_count;
     double playhead;
 } counters;
 
@@ -127,6 +129,8 @@ static void event_cb(void *user_data, const mediaedge_session_event *event) {
     if (event->kind == MEDIAEDGE_SESSION_STARTED) c->started++;
     if (event->kind == MEDIAEDGE_SESSION_ENDED) c->ended++;
     if (event->kind == MEDIAEDGE_SESSION_FAILED) c->failed++;
+    if (event->kind == MEDIAEDGE_SESSION_UNSENT) c->unsent++;
+    c->last_count = (unsigned long long)event->count;
 }
 
 static void test_version_and_status_names(void) {
@@ -289,6 +293,68 @@ static void test_manual_session(void) {
     mediaedge_client_free(client);
 }
 
+static void test_consent_stats_and_unsent_on_free(void) {
+    char config[512];
+    mediaedge_client *client = NULL;
+    mediaedge_session *session = NULL;
+    mediaedge_session *refused = NULL;
+    mediaedge_stats stats;
+    counters player, events;
+    memset(&player, 0, sizeof player);
+    memset(&events, 0, sizeof events);
+    reset_emulator();
+    snprintf(config, sizeof config,
+             "{\"datastreamId\":\"ds-c\",\"defaultConsent\":\"pending\",\"streamingMedia\":{\"channel\":\"c\","
+             "\"playerName\":\"p\"},\"native\":{\"edgeBaseUrl\":\"%s\"}}",
+             base_url);
+    CHECK_STATUS(mediaedge_client_new_with_manual_clock(config, 1795824000000LL, &client), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_client_set_event_callback(client, event_cb, &events, release_cb), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_client_get_stats(NULL, &stats), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mediaedge_client_get_stats(client, NULL), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mediaedge_client_wait_idle(NULL, 10), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mediaedge_client_set_consent(client, 99), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+
+    /* Pending: held, not sent. */
+    CHECK_STATUS(mediaedge_session_new_automatic(client, "held", details_cb, &player, release_cb, START, &session),
+                 MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_session_send(session, "{\"eventType\":\"media.play\"}"), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_client_wait_idle(client, 5000), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_client_get_stats(client, &stats), MEDIAEDGE_OK);
+    CHECK(stats.events_queued == 2 && stats.events_pending == 2 && stats.events_sent == 0);
+    CHECK(count_action("sessionStart") == 0);
+
+    /* In: sent, in order, over one reused connection. */
+    CHECK_STATUS(mediaedge_client_set_consent(client, MEDIAEDGE_CONSENT_IN), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_client_flush(client, 5000), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_client_get_stats(client, &stats), MEDIAEDGE_OK);
+    CHECK(stats.events_sent == 2 && stats.events_pending == 0 && stats.requests_answered == 2);
+    CHECK(stats.requests_new_connection + stats.requests_reused_connection == 2);
+    CHECK(count_action("sessionStart") == 1 && count_action("play") == 1);
+
+    /* Out: the live session is closed and new ones are refused. */
+    CHECK_STATUS(mediaedge_client_set_consent(client, MEDIAEDGE_CONSENT_OUT), MEDIAEDGE_OK);
+    CHECK(events.failed == 1);
+    CHECK_STATUS(mediaedge_session_send(session, "{\"eventType\":\"media.play\"}"), MEDIAEDGE_ERR_CONSENT_OUT);
+    CHECK_STATUS(mediaedge_session_new_manual(client, START, &refused), MEDIAEDGE_ERR_CONSENT_OUT);
+    CHECK(refused == NULL);
+    CHECK(strcmp(mediaedge_status_str(MEDIAEDGE_ERR_CONSENT_OUT), "MEDIAEDGE_ERR_CONSENT_OUT") == 0);
+    CHECK(strcmp(mediaedge_status_str(MEDIAEDGE_ERR_QUEUE_FULL), "MEDIAEDGE_ERR_QUEUE_FULL") == 0);
+    mediaedge_session_free(session);
+    CHECK(player.released == 1);
+
+    /* Pending again, then free: what is held is reported as UNSENT before free returns. */
+    CHECK_STATUS(mediaedge_client_set_consent(client, MEDIAEDGE_CONSENT_PENDING), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_session_new_automatic(client, "late", details_cb, &player, release_cb, START, &session),
+                 MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_session_send(session, "{\"eventType\":\"media.play\"}"), MEDIAEDGE_OK);
+    mediaedge_client_free(client);
+    CHECK(events.unsent == 1 && events.last_count == 2);
+    CHECK(events.released == 1);
+    CHECK_STATUS(mediaedge_session_send(session, "{\"eventType\":\"media.play\"}"), MEDIAEDGE_ERR_CLIENT_CLOSED);
+    mediaedge_session_free(session);
+    CHECK(player.released == 2);
+}
+
 int main(int argc, char **argv) {
     const char *colon;
     if (argc != 2 || (colon = strrchr(argv[1], ':')) == NULL) {
@@ -303,6 +369,7 @@ int main(int argc, char **argv) {
     test_config_errors_name_the_path();
     test_automatic_session_with_pings();
     test_manual_session();
+    test_consent_stats_and_unsent_on_free();
 
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures == 0 ? 0 : 1;

@@ -169,11 +169,17 @@ impl Engine {
     // ---- sessions -------------------------------------------------------------------------
 
     /// Registers a session and queues its sessionStart.
-    pub fn start_session(&self, mut core: SessionCore, start: Prepared) -> Result<Arc<SessionCore>> {
+    /// Whether a session may start at all (client open, consent not out): checked before the
+    /// start document is even parsed.
+    pub fn check_startable(&self) -> Result<()> {
         if self.is_closed() {
             return Err(Error::new(ErrorKind::ClientClosed, "the client was shut down"));
         }
-        self.check_consent()?;
+        self.check_consent()
+    }
+
+    pub fn start_session(&self, mut core: SessionCore, start: Prepared) -> Result<Arc<SessionCore>> {
+        self.check_startable()?;
         core.key = self.next_key.fetch_add(1, Ordering::Relaxed);
         if core.mode == Mode::Automatic {
             core.state.get_mut().start_xdm = Some(start.xdm.clone());
