@@ -1,12 +1,11 @@
 //! The Rust API: a [`Client`] owns the configuration, the scheduler thread and the delivery
 //! workers; [`Session`] handles send events.
 
-use std::sync::mpsc::{self, Receiver};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 
 use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::config::{Config, Consent};
@@ -33,9 +32,46 @@ pub enum ClockChoice {
 pub struct Client {
     engine: Arc<Engine>,
     threads: Vec<JoinHandle<()>>,
-    /// Each thread holds a sender; the channel disconnects once every thread has exited, which
-    /// lets shutdown wait for them with a deadline.
-    exited: Mutex<Receiver<()>>,
+    /// Counts the client's threads still running, so shutdown can wait for them with a deadline.
+    running: Arc<Running>,
+}
+
+/// The number of live client threads. Each holds a [`Alive`] token that counts itself out
+/// when the thread's last reference to the engine is gone.
+#[derive(Default)]
+struct Running {
+    count: Mutex<usize>,
+    changed: Condvar,
+}
+
+struct Alive(Arc<Running>);
+
+impl Alive {
+    fn new(running: &Arc<Running>) -> Alive {
+        *running.count.lock() += 1;
+        Alive(Arc::clone(running))
+    }
+}
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        let mut count = self.0.count.lock();
+        *count -= 1;
+        self.0.changed.notify_all();
+    }
+}
+
+impl Running {
+    /// True if every thread exited before `deadline`.
+    fn wait_all_exited(&self, deadline: Instant) -> bool {
+        let mut count = self.count.lock();
+        while *count > 0 {
+            if self.changed.wait_until(&mut count, deadline).timed_out() {
+                break;
+            }
+        }
+        *count == 0
+    }
 }
 
 impl Client {
@@ -60,18 +96,22 @@ impl Client {
         };
         let workers = config.delivery_workers;
         let engine = Arc::new(Engine::new(config, clock, manual, transport));
-        let (alive, exited) = mpsc::channel::<()>();
+        let running = Arc::new(Running::default());
         let mut threads = Vec::with_capacity(workers + 1);
-        let spawn_failed = |e: std::io::Error| Error::new(ErrorKind::Internal, format!("cannot start a thread: {e}"));
+        // Threads already started stop again when a later one cannot start.
+        let spawn_failed = |e: std::io::Error| {
+            engine.close();
+            Error::new(ErrorKind::Internal, format!("cannot start a thread: {e}"))
+        };
         let scheduler_engine = Arc::clone(&engine);
-        let scheduler_alive = alive.clone();
+        let scheduler_alive = Alive::new(&running);
         threads.push(
             std::thread::Builder::new()
                 .name("mediaedge-scheduler".into())
                 .spawn(move || {
-                    // Declared in this order so the engine reference goes before the sender: once
-                    // the channel reports every thread gone, none holds the engine (and through it
-                    // the caller's callbacks) any more.
+                    // Declared in this order so the engine reference goes before the token: once
+                    // every token is gone, no thread holds the engine (and through it the
+                    // caller's callbacks) any more.
                     let _alive = scheduler_alive;
                     let engine = scheduler_engine;
                     let e = &engine;
@@ -87,7 +127,7 @@ impl Client {
         );
         for i in 0..workers {
             let worker_engine = Arc::clone(&engine);
-            let worker_alive = alive.clone();
+            let worker_alive = Alive::new(&running);
             threads.push(
                 std::thread::Builder::new()
                     .name(format!("mediaedge-delivery-{i}"))
@@ -99,7 +139,7 @@ impl Client {
                     .map_err(spawn_failed)?,
             );
         }
-        Ok(Client { engine, threads, exited: Mutex::new(exited) })
+        Ok(Client { engine, threads, running })
     }
 
     pub fn config(&self) -> &Config {
@@ -236,13 +276,9 @@ impl Client {
         }
         self.engine.close();
         let unsent = self.engine.abandon_queued();
-        {
-            let exited = self.exited.lock();
-            // Returns Disconnected once every thread has exited, Timeout at the deadline. The
-            // scheduler and idle workers exit at once; a worker blocked in a request on a dead
-            // network is left to finish on its own (bounded by the request timeout).
-            let _ = exited.recv_timeout(deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(50)));
-        }
+        // The scheduler and idle workers exit at once; a worker blocked in a request on a dead
+        // network is left to finish on its own (bounded by the request timeout).
+        self.running.wait_all_exited(deadline.max(Instant::now() + Duration::from_millis(50)));
         for thread in self.threads.drain(..) {
             if thread.is_finished() {
                 let _ = thread.join();
