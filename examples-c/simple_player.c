@@ -83,6 +83,7 @@ int main(int argc, char **argv) {
     player p;
     int failures = 0;
     mediaedge_status status;
+    mediaedge_stats stats;
 
     if (argc != 2) {
         fprintf(stderr, "usage: %s EDGE_BASE_URL\n", argv[0]);
@@ -172,6 +173,15 @@ int main(int argc, char **argv) {
     if (status != MEDIAEDGE_OK) {
         fprintf(stderr, "[player] flush: %s\n", mediaedge_last_error_message());
         failures++;
+    }
+    if (mediaedge_client_get_stats(client, &stats) == MEDIAEDGE_OK) {
+        printf("[player] stats: %llu events queued, %llu sent, %llu retried, %llu dropped; "
+               "%llu requests, %llu on reused connections\n",
+               (unsigned long long)stats.events_queued, (unsigned long long)stats.events_sent,
+               (unsigned long long)stats.events_retried,
+               (unsigned long long)(stats.dropped_rejected + stats.dropped_retry_expired + stats.dropped_queue_full +
+                                    stats.dropped_session_failed + stats.dropped_consent + stats.dropped_shutdown),
+               (unsigned long long)stats.requests_answered, (unsigned long long)stats.requests_reused_connection);
     }
     mediaedge_session_free(session);
     mediaedge_client_free(client);
