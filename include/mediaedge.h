@@ -46,6 +46,20 @@
 #define MEDIAEDGE_QOE_TIME_TO_START 8
 
 /**
+ * The longest key or value accepted in metadata, and the most entries.
+ */
+#define MAX_METADATA_TEXT 1024
+
+#define MAX_METADATA_ENTRIES 100
+
+#define MediaInfo_DEFAULT_PREROLL_WAITING_MS 250
+
+/**
+ * Distinct player states one session may track.
+ */
+#define MAX_PLAYER_STATES 10
+
+/**
  * The outcome of every fallible call. On anything but `MEDIAEDGE_OK`,
  * `mediaedge_last_error_message()` says what went wrong.
  */
@@ -113,6 +127,11 @@ typedef enum mediaedge_status {
    * Consent is "out": no session starts and no event is queued until it is "in" again.
    */
   MEDIAEDGE_ERR_CONSENT_OUT = 15,
+  /**
+   * A tracker call the tracker's rules do not allow now (play before session start, ad start
+   * outside an ad break, …); the message says what to call first. Nothing was sent.
+   */
+  MEDIAEDGE_ERR_RULE_VIOLATION = 16,
 } mediaedge_status;
 
 /**
@@ -158,6 +177,12 @@ typedef enum mediaedge_session_event_kind {
    * deadline.
    */
   MEDIAEDGE_SESSION_UNSENT = 8,
+  /**
+   * A tracker call broke the tracker's rules (`message` says which and what to call first).
+   * The call itself returned MEDIAEDGE_ERR_RULE_VIOLATION, unless it was held during the
+   * preroll wait and replayed later, when this is the only report.
+   */
+  MEDIAEDGE_SESSION_CALL_REJECTED = 9,
 } mediaedge_session_event_kind;
 
 /**

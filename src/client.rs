@@ -171,6 +171,12 @@ impl Client {
         Ok(Session { engine: Arc::clone(&self.engine), core })
     }
 
+    /// Creates a media tracker (the Web SDK's `getMediaAnalyticsTracker`). `config_json` may
+    /// set `channel`, `mainPingInterval` and `adPingInterval` for this tracker.
+    pub fn create_tracker(&self, config_json: Option<&str>) -> Result<crate::tracker::Tracker> {
+        crate::tracker::Tracker::new(Arc::clone(&self.engine), config_json)
+    }
+
     /// Sends an event to the live automatic session of `player_id` (the Web SDK's
     /// `sendMediaEvent({playerId, xdm})`).
     pub fn send_by_player(&self, player_id: &str, xdm_json: &str) -> Result<()> {

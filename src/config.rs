@@ -304,6 +304,37 @@ impl Config {
     }
 }
 
+/// A tracker's own settings: the Web SDK's `getMediaAnalyticsTracker` config (`channel`,
+/// `mainPingInterval`, `adPingInterval`), each defaulting to the client's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackerConfig {
+    pub channel: Option<String>,
+    pub main_ping_interval: Duration,
+    pub ad_ping_interval: Duration,
+}
+
+impl TrackerConfig {
+    /// Parses a tracker configuration document; `None` takes the client's settings.
+    pub fn from_json(text: Option<&str>, client: &Config) -> Result<TrackerConfig> {
+        let mut config = TrackerConfig {
+            channel: None,
+            main_ping_interval: client.main_ping_interval,
+            ad_ping_interval: client.ad_ping_interval,
+        };
+        let Some(text) = text else { return Ok(config) };
+        let root: Value = serde_json::from_str(text).map_err(|e| config_error("$", format!("not valid JSON: {e}")))?;
+        let fields = Fields::new("", &root, &["channel", "mainPingInterval", "adPingInterval"])?;
+        config.channel = fields.string("channel")?;
+        if let Some(main) = fields.number_in("mainPingInterval", 10.0, 50.0)? {
+            config.main_ping_interval = Duration::from_secs_f64(main);
+        }
+        if let Some(ad) = fields.number_in("adPingInterval", 1.0, 10.0)? {
+            config.ad_ping_interval = Duration::from_secs_f64(ad);
+        }
+        Ok(config)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,6 +35,9 @@ pub enum ErrorKind {
     QueueFull,
     /// Consent is `out`: nothing is queued and no session starts until it is `in` again.
     ConsentOut,
+    /// A tracker call that the tracker's rules do not allow in the current state; the message
+    /// says what to call first.
+    RuleViolation,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -25,6 +25,9 @@ pub enum SessionEventKind {
     Lost,
     /// The client was freed with events still queued after its deadline; `count` says how many.
     Unsent,
+    /// A tracker call broke the tracker's rules (the call also returned the status, unless it
+    /// was held during the preroll wait and replayed later).
+    CallRejected,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

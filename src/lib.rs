@@ -16,6 +16,7 @@ mod resume;
 pub mod scheduler;
 pub mod session;
 pub mod stats;
+pub mod tracker;
 pub mod xdm;
 
 pub use client::{ClockChoice, Client, Session};
@@ -24,6 +25,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use events::{SessionEvent, SessionEventKind};
 pub use session::{Phase, PlayerDetailsSource};
 pub use stats::Stats;
+pub use tracker::Tracker;
 pub use xdm::{EventType, PlayerDetails, Qoe};
 
 #[cfg(test)]

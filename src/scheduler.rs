@@ -14,6 +14,8 @@ use crate::clock::{Clock, ManualClock};
 pub enum Timer {
     Ping { session: u64, generation: u64 },
     Retry { session: u64 },
+    /// Something registered with the engine (a tracker) has something due.
+    Tick { ticker: u64, generation: u64 },
 }
 
 #[derive(Debug)]

@@ -128,6 +128,9 @@ pub struct SessionCore {
     pub state: Mutex<SessionState>,
     /// Signalled when the backend state changes (ID known or failed).
     pub backend_changed: Condvar,
+    /// A tracker's session: the tracker makes the pings and restarts the session at 24 h, so
+    /// the library's own pings and age-based resume stay off.
+    pub tracker_managed: bool,
 }
 
 impl SessionCore {
@@ -155,6 +158,7 @@ impl SessionCore {
                 last_accepted: Duration::ZERO,
             }),
             backend_changed: Condvar::new(),
+            tracker_managed: false,
         }
     }
 

@@ -26,6 +26,12 @@ use crate::session::{Backend, Outgoing, SessionCore, SessionState};
 use crate::stats::{Counters, DropReason, Stats};
 use crate::xdm::{self, EventType, Mode, Prepared};
 
+/// Something with timers of its own on the client's scheduler thread (a tracker).
+pub trait Ticking: Send + Sync {
+    /// Called on the scheduler thread when a tick armed with `generation` falls due.
+    fn tick(&self, engine: &Engine, generation: u64);
+}
+
 pub struct Engine {
     pub config: Config,
     pub clock: Arc<dyn Clock>,
@@ -48,6 +54,7 @@ pub struct Engine {
     consent: Mutex<Consent>,
     counters: Counters,
     closed: AtomicBool,
+    tickers: Mutex<HashMap<u64, std::sync::Weak<dyn Ticking>>>,
 }
 
 /// What a call under a session lock decided should happen once the lock is released.
@@ -107,6 +114,7 @@ impl Engine {
             consent: Mutex::new(consent),
             counters: Counters::default(),
             closed: AtomicBool::new(false),
+            tickers: Mutex::new(HashMap::new()),
         }
     }
 
@@ -180,7 +188,7 @@ impl Engine {
 
     pub fn start_session(&self, mut core: SessionCore, start: Prepared) -> Result<Arc<SessionCore>> {
         self.check_startable()?;
-        core.key = self.next_key.fetch_add(1, Ordering::Relaxed);
+        core.key = self.next_key();
         if core.mode == Mode::Automatic {
             core.state.get_mut().start_xdm = Some(start.xdm.clone());
         }
@@ -492,7 +500,41 @@ impl Engine {
                     self.ready.push(core);
                 }
             }
+            Timer::Tick { ticker, generation } => {
+                let target = self.tickers.lock().get(&ticker).and_then(std::sync::Weak::upgrade);
+                if let Some(target) = target {
+                    target.tick(self, generation);
+                }
+            }
         }
+    }
+
+    /// A client-wide number for a new ticker (or session).
+    pub fn next_key(&self) -> u64 {
+        self.next_key.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn register_ticker(&self, key: u64, ticker: std::sync::Weak<dyn Ticking>) {
+        self.tickers.lock().insert(key, ticker);
+    }
+
+    pub fn unregister_ticker(&self, key: u64) {
+        self.tickers.lock().remove(&key);
+    }
+
+    /// Arms a tick for `ticker` at `due` on the engine's clock.
+    pub fn arm_tick(&self, ticker: u64, due: Duration, generation: u64) {
+        self.scheduler.arm(due, Timer::Tick { ticker, generation });
+    }
+
+    /// Queues a library-made, already checked event (a tracker's).
+    pub fn enqueue_event(&self, core: &Arc<SessionCore>, prepared: Prepared) -> Result<()> {
+        self.enqueue(core, prepared, None)
+    }
+
+    /// Reports events that concern no delivery (a tracker's rejected calls).
+    pub fn report(&self, events: Vec<SessionEvent>) {
+        self.emit(events);
     }
 
     fn ping_due(&self, key: u64, generation: u64) {

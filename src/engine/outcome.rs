@@ -133,7 +133,7 @@ impl Engine {
         if head.first_failure.is_some() && idle >= BACKEND_IDLE_CLOSE {
             let reason = format!("no event reached the backend for {} s, so it has closed the session", idle.as_secs());
             self.resume(core, state, reason, after);
-        } else if age >= RESUME_BEFORE_AGE {
+        } else if age >= RESUME_BEFORE_AGE && !core.tracker_managed {
             let reason = format!("the session is {} h old; the backend refuses sessions older than 24 h", age.as_secs() / 3600);
             self.resume(core, state, reason, after);
         }
@@ -168,7 +168,7 @@ impl Engine {
                             state.last_accepted = now;
                             core.backend_changed.notify_all();
                             Counters::add(&self.counters.sessions_started, 1);
-                            if core.mode == Mode::Automatic && !state.end_queued {
+                            if core.mode == Mode::Automatic && !core.tracker_managed && !state.end_queued {
                                 state.pinging = true;
                                 self.rearm_ping(core, &mut state);
                             }

@@ -141,6 +141,10 @@ pub enum mediaedge_session_event_kind {
     /// The client was freed with `count` events of this session still undelivered at its
     /// deadline.
     MEDIAEDGE_SESSION_UNSENT = 8,
+    /// A tracker call broke the tracker's rules (`message` says which and what to call first).
+    /// The call itself returned MEDIAEDGE_ERR_RULE_VIOLATION, unless it was held during the
+    /// preroll wait and replayed later, when this is the only report.
+    MEDIAEDGE_SESSION_CALL_REJECTED = 9,
 }
 
 /// One session event. Every string is owned by the library and valid only during the callback.
@@ -196,6 +200,7 @@ pub(crate) fn event_listener(
                 SessionEventKind::Resumed => mediaedge_session_event_kind::MEDIAEDGE_SESSION_RESUMED,
                 SessionEventKind::Lost => mediaedge_session_event_kind::MEDIAEDGE_SESSION_LOST,
                 SessionEventKind::Unsent => mediaedge_session_event_kind::MEDIAEDGE_SESSION_UNSENT,
+                SessionEventKind::CallRejected => mediaedge_session_event_kind::MEDIAEDGE_SESSION_CALL_REJECTED,
             },
             session_key: event.session_key,
             player_id: player_id.as_ref().map_or(ptr::null(), |s| s.as_ptr()),

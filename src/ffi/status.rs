@@ -43,6 +43,9 @@ pub enum mediaedge_status {
     MEDIAEDGE_ERR_QUEUE_FULL = 14,
     /// Consent is "out": no session starts and no event is queued until it is "in" again.
     MEDIAEDGE_ERR_CONSENT_OUT = 15,
+    /// A tracker call the tracker's rules do not allow now (play before session start, ad start
+    /// outside an ad break, …); the message says what to call first. Nothing was sent.
+    MEDIAEDGE_ERR_RULE_VIOLATION = 16,
 }
 
 use mediaedge_status::*;
@@ -65,6 +68,7 @@ impl From<ErrorKind> for mediaedge_status {
             ErrorKind::Internal => MEDIAEDGE_ERR_INTERNAL,
             ErrorKind::QueueFull => MEDIAEDGE_ERR_QUEUE_FULL,
             ErrorKind::ConsentOut => MEDIAEDGE_ERR_CONSENT_OUT,
+            ErrorKind::RuleViolation => MEDIAEDGE_ERR_RULE_VIOLATION,
         }
     }
 }
@@ -125,6 +129,7 @@ pub extern "C" fn mediaedge_status_str(status: c_int) -> *const c_char {
         13 => b"MEDIAEDGE_ERR_INTERNAL\0",
         14 => b"MEDIAEDGE_ERR_QUEUE_FULL\0",
         15 => b"MEDIAEDGE_ERR_CONSENT_OUT\0",
+        16 => b"MEDIAEDGE_ERR_RULE_VIOLATION\0",
         _ => b"MEDIAEDGE_UNKNOWN_STATUS\0",
     };
     name.as_ptr().cast()
