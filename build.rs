@@ -5,6 +5,31 @@
 use std::env;
 use std::path::PathBuf;
 
+mod names {
+    include!("src/tracker/names.rs");
+}
+
+/// The tracker's string constants as `#define`s.
+fn name_macros() -> String {
+    let mut out = String::from("\n/* Stream types (content types) for mediaedge_media_new. */\n");
+    for (name, value) in names::STREAM_TYPES {
+        out.push_str(&format!("#define MEDIAEDGE_STREAM_TYPE_{name} \"{value}\"\n"));
+    }
+    out.push_str("\n/* Standard player states for mediaedge_state_new. */\n");
+    for (name, value) in names::PLAYER_STATES {
+        out.push_str(&format!("#define MEDIAEDGE_PLAYER_STATE_{name} \"{value}\"\n"));
+    }
+    out.push_str("\n/* Standard media metadata keys (they fill sessionDetails fields). */\n");
+    for (name, key, _) in names::MEDIA_METADATA_KEYS {
+        out.push_str(&format!("#define MEDIAEDGE_METADATA_{name} \"{key}\"\n"));
+    }
+    out.push_str("\n/* Standard ad metadata keys (they fill advertisingDetails fields). */\n");
+    for (name, key, _) in names::AD_METADATA_KEYS {
+        out.push_str(&format!("#define MEDIAEDGE_AD_METADATA_{name} \"{key}\"\n"));
+    }
+    out
+}
+
 fn main() {
     let crate_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
@@ -33,7 +58,7 @@ fn main() {
         cpp_compat: true,
         no_includes: true,
         sys_includes: vec!["stdbool.h".into(), "stddef.h".into(), "stdint.h".into()],
-        after_includes: Some(version_macros),
+        after_includes: Some(version_macros + &name_macros()),
         documentation_style: cbindgen::DocumentationStyle::Doxy,
         style: cbindgen::Style::Both,
         usize_is_size_t: true,

@@ -13,6 +13,54 @@
 #define MEDIAEDGE_VERSION_PATCH 0
 #define MEDIAEDGE_VERSION_STRING "0.1.0"
 
+/* Stream types (content types) for mediaedge_media_new. */
+#define MEDIAEDGE_STREAM_TYPE_VOD "vod"
+#define MEDIAEDGE_STREAM_TYPE_LIVE "live"
+#define MEDIAEDGE_STREAM_TYPE_LINEAR "linear"
+#define MEDIAEDGE_STREAM_TYPE_PODCAST "podcast"
+#define MEDIAEDGE_STREAM_TYPE_AUDIOBOOK "audiobook"
+#define MEDIAEDGE_STREAM_TYPE_AOD "aod"
+
+/* Standard player states for mediaedge_state_new. */
+#define MEDIAEDGE_PLAYER_STATE_FULLSCREEN "fullscreen"
+#define MEDIAEDGE_PLAYER_STATE_MUTE "mute"
+#define MEDIAEDGE_PLAYER_STATE_CLOSED_CAPTION "closedCaptioning"
+#define MEDIAEDGE_PLAYER_STATE_PICTURE_IN_PICTURE "pictureInPicture"
+#define MEDIAEDGE_PLAYER_STATE_IN_FOCUS "inFocus"
+
+/* Standard media metadata keys (they fill sessionDetails fields). */
+#define MEDIAEDGE_METADATA_SHOW "a.media.show"
+#define MEDIAEDGE_METADATA_SEASON "a.media.season"
+#define MEDIAEDGE_METADATA_EPISODE "a.media.episode"
+#define MEDIAEDGE_METADATA_ASSET_ID "a.media.asset"
+#define MEDIAEDGE_METADATA_GENRE "a.media.genre"
+#define MEDIAEDGE_METADATA_FIRST_AIR_DATE "a.media.airDate"
+#define MEDIAEDGE_METADATA_FIRST_DIGITAL_DATE "a.media.digitalDate"
+#define MEDIAEDGE_METADATA_RATING "a.media.rating"
+#define MEDIAEDGE_METADATA_ORIGINATOR "a.media.originator"
+#define MEDIAEDGE_METADATA_NETWORK "a.media.network"
+#define MEDIAEDGE_METADATA_SHOW_TYPE "a.media.type"
+#define MEDIAEDGE_METADATA_AD_LOAD "a.media.adLoad"
+#define MEDIAEDGE_METADATA_MVPD "a.media.pass.mvpd"
+#define MEDIAEDGE_METADATA_AUTHORIZED "a.media.pass.auth"
+#define MEDIAEDGE_METADATA_DAY_PART "a.media.dayPart"
+#define MEDIAEDGE_METADATA_FEED "a.media.feed"
+#define MEDIAEDGE_METADATA_STREAM_FORMAT "a.media.format"
+#define MEDIAEDGE_METADATA_ARTIST "a.media.artist"
+#define MEDIAEDGE_METADATA_ALBUM "a.media.album"
+#define MEDIAEDGE_METADATA_LABEL "a.media.label"
+#define MEDIAEDGE_METADATA_AUTHOR "a.media.author"
+#define MEDIAEDGE_METADATA_STATION "a.media.station"
+#define MEDIAEDGE_METADATA_PUBLISHER "a.media.publisher"
+
+/* Standard ad metadata keys (they fill advertisingDetails fields). */
+#define MEDIAEDGE_AD_METADATA_ADVERTISER "a.media.ad.advertiser"
+#define MEDIAEDGE_AD_METADATA_CAMPAIGN_ID "a.media.ad.campaign"
+#define MEDIAEDGE_AD_METADATA_CREATIVE_ID "a.media.ad.creative"
+#define MEDIAEDGE_AD_METADATA_PLACEMENT_ID "a.media.ad.placement"
+#define MEDIAEDGE_AD_METADATA_SITE_ID "a.media.ad.site"
+#define MEDIAEDGE_AD_METADATA_CREATIVE_URL "a.media.ad.creativeURL"
+
 
 /**
  * Default `native.maxQueuedEvents`: about 28 hours of 10-second pings for one session, or a
@@ -206,6 +254,21 @@ typedef enum mediaedge_session_phase {
 } mediaedge_session_phase;
 
 /**
+ * One ad.
+ */
+typedef struct mediaedge_ad mediaedge_ad;
+
+/**
+ * An ad break (a pod of ads).
+ */
+typedef struct mediaedge_ad_break mediaedge_ad_break;
+
+/**
+ * A chapter (segment) of the main content.
+ */
+typedef struct mediaedge_chapter mediaedge_chapter;
+
+/**
  * A media-tracking client: one scheduler thread and a few delivery threads, shared by all its
  * sessions. Thread-safe: every function may be called from any thread at the same time, except
  * that `mediaedge_client_free` must be the last call on it.
@@ -213,10 +276,39 @@ typedef enum mediaedge_session_phase {
 typedef struct mediaedge_client mediaedge_client;
 
 /**
+ * The media of a tracker session (Adobe's media object).
+ */
+typedef struct mediaedge_media mediaedge_media;
+
+/**
+ * Key/value metadata: standard keys (`MEDIAEDGE_METADATA_*`, `MEDIAEDGE_AD_METADATA_*`) fill
+ * their XDM fields, other keys go to `customMetadata`.
+ */
+typedef struct mediaedge_metadata mediaedge_metadata;
+
+/**
+ * Quality-of-experience figures.
+ */
+typedef struct mediaedge_qoe mediaedge_qoe;
+
+/**
  * One media session. Thread-safe: sends from several threads are queued in the order their
  * calls take the session's lock. Keeps its client's engine alive, but not its threads.
  */
 typedef struct mediaedge_session mediaedge_session;
+
+/**
+ * A player state (`MEDIAEDGE_PLAYER_STATE_*` or your own name).
+ */
+typedef struct mediaedge_state mediaedge_state;
+
+/**
+ * A media tracker. Thread-safe: calls from several threads are applied in the order they take
+ * the tracker's lock. Every call is checked against the playback state: one the rules do not
+ * allow returns MEDIAEDGE_ERR_RULE_VIOLATION, whose message says what to call first, sends
+ * nothing, and is also reported to the event callback (MEDIAEDGE_SESSION_CALL_REJECTED).
+ */
+typedef struct mediaedge_tracker mediaedge_tracker;
 
 /**
  * One session event. Every string is owned by the library and valid only during the callback.
@@ -288,6 +380,11 @@ typedef void (*mediaedge_log_fn)(void *user_data, mediaedge_log_level level, con
  * enum so that an out-of-range value from C is an error, not undefined behaviour.
  */
 typedef uint32_t mediaedge_consent;
+
+/**
+ * `media_type` of `mediaedge_media_new`. An integer so that a bad value is an error.
+ */
+typedef uint32_t mediaedge_media_type;
 
 /**
  * What the player reports. The library fills it with the last playhead and `qoe_fields = 0`
@@ -399,6 +496,11 @@ typedef struct mediaedge_stats {
   uint64_t requests_reused_connection;
 } mediaedge_stats;
 
+/**
+ * Events of `mediaedge_tracker_track_event` that carry no object.
+ */
+typedef uint32_t mediaedge_tracker_event;
+
 #define MEDIAEDGE_LOG_ERROR 1
 
 #define MEDIAEDGE_LOG_WARN 2
@@ -424,6 +526,33 @@ typedef struct mediaedge_stats {
  * Hold events (within the queue limits) without sending them.
  */
 #define MEDIAEDGE_CONSENT_PENDING 2
+
+#define MEDIAEDGE_MEDIA_TYPE_VIDEO 0
+
+#define MEDIAEDGE_MEDIA_TYPE_AUDIO 1
+
+#define MEDIAEDGE_EVENT_AD_BREAK_COMPLETE 1
+
+#define MEDIAEDGE_EVENT_AD_COMPLETE 2
+
+#define MEDIAEDGE_EVENT_AD_SKIP 3
+
+#define MEDIAEDGE_EVENT_CHAPTER_COMPLETE 4
+
+#define MEDIAEDGE_EVENT_CHAPTER_SKIP 5
+
+#define MEDIAEDGE_EVENT_SEEK_START 6
+
+#define MEDIAEDGE_EVENT_SEEK_COMPLETE 7
+
+#define MEDIAEDGE_EVENT_BUFFER_START 8
+
+#define MEDIAEDGE_EVENT_BUFFER_COMPLETE 9
+
+/**
+ * Sends bitrateChange with the QoE of the last `mediaedge_tracker_update_qoe`.
+ */
+#define MEDIAEDGE_EVENT_BITRATE_CHANGE 10
 
 #ifdef __cplusplus
 extern "C" {
@@ -534,6 +663,118 @@ enum mediaedge_status mediaedge_client_pending_events(const struct mediaedge_cli
                                                       size_t *out);
 
 /**
+ * Frees the object. NULL is ignored.
+ */
+void mediaedge_media_free(struct mediaedge_media *object);
+
+/**
+ * Frees the object. NULL is ignored.
+ */
+void mediaedge_ad_break_free(struct mediaedge_ad_break *object);
+
+/**
+ * Frees the object. NULL is ignored.
+ */
+void mediaedge_ad_free(struct mediaedge_ad *object);
+
+/**
+ * Frees the object. NULL is ignored.
+ */
+void mediaedge_chapter_free(struct mediaedge_chapter *object);
+
+/**
+ * Frees the object. NULL is ignored.
+ */
+void mediaedge_qoe_free(struct mediaedge_qoe *object);
+
+/**
+ * Frees the object. NULL is ignored.
+ */
+void mediaedge_state_free(struct mediaedge_state *object);
+
+/**
+ * Frees the object. NULL is ignored.
+ */
+void mediaedge_metadata_free(struct mediaedge_metadata *object);
+
+/**
+ * Makes a media object: `id` (sessionDetails.name), `name` (friendlyName), `length` in seconds,
+ * `stream_type` (a `MEDIAEDGE_STREAM_TYPE_*` content type), video or audio. Not resumed; a
+ * preroll waiting time of 250 ms.
+ */
+enum mediaedge_status mediaedge_media_new(const char *id,
+                                          const char *name,
+                                          double length,
+                                          const char *stream_type,
+                                          mediaedge_media_type media_type,
+                                          struct mediaedge_media **out);
+
+/**
+ * Marks the media as resumed (`sessionDetails.hasResume`): the viewer carries on an earlier view.
+ */
+enum mediaedge_status mediaedge_media_set_resumed(struct mediaedge_media *media, bool resumed);
+
+/**
+ * How long after session start calls are held to see whether a preroll ad break comes
+ * (default 250 ms; 0 turns the wait off).
+ */
+enum mediaedge_status mediaedge_media_set_preroll_waiting_time(struct mediaedge_media *media,
+                                                               uint64_t ms);
+
+/**
+ * Makes an ad break: `name`, `position` (1 for the first), `start_time` in seconds of content.
+ */
+enum mediaedge_status mediaedge_ad_break_new(const char *name,
+                                             int64_t position,
+                                             double start_time,
+                                             struct mediaedge_ad_break **out);
+
+/**
+ * Makes an ad: `id`, `name`, `position` in its ad break (1 for the first), `length` in seconds.
+ */
+enum mediaedge_status mediaedge_ad_new(const char *id,
+                                       const char *name,
+                                       int64_t position,
+                                       double length,
+                                       struct mediaedge_ad **out);
+
+/**
+ * Makes a chapter: `name`, `position` (1 for the first), `start_time` and `length` in seconds.
+ */
+enum mediaedge_status mediaedge_chapter_new(const char *name,
+                                            int64_t position,
+                                            double start_time,
+                                            double length,
+                                            struct mediaedge_chapter **out);
+
+/**
+ * Makes QoE figures: bitrate (bits/s), startup time (ms), frames per second, dropped frames.
+ */
+enum mediaedge_status mediaedge_qoe_new(double bitrate,
+                                        double startup_time,
+                                        double fps,
+                                        double dropped_frames,
+                                        struct mediaedge_qoe **out);
+
+/**
+ * Makes a player state; `name` is 1 to 64 letters, digits, `_` or `.`.
+ */
+enum mediaedge_status mediaedge_state_new(const char *name, struct mediaedge_state **out);
+
+/**
+ * Makes an empty metadata set.
+ */
+enum mediaedge_status mediaedge_metadata_new(struct mediaedge_metadata **out);
+
+/**
+ * Sets `key` to `value` (replacing an earlier value). Keys are letters, digits, `_` and `.`;
+ * keys and values at most 1024 bytes; at most 100 entries.
+ */
+enum mediaedge_status mediaedge_metadata_set(struct mediaedge_metadata *metadata,
+                                             const char *key,
+                                             const char *value);
+
+/**
  * Starts an automatic session for `player_id` (unique among the client's live sessions) and
  * queues its sessionStart from `start_xdm_json` (an xdm object; `eventType` may be left out,
  * `mediaCollection.sessionDetails` is required, `playerName`/`channel`/`appVersion` default to
@@ -630,6 +871,116 @@ const char *mediaedge_last_error_message(void);
  * string is static.
  */
 const char *mediaedge_status_str(int status);
+
+/**
+ * Creates a tracker. `config_json` (may be NULL) may set `channel`, `mainPingInterval` (10–50 s)
+ * and `adPingInterval` (1–10 s) for this tracker. The tracker pings, detects content start,
+ * ends sessions idle for 30 minutes and resumes them, and restarts them after 24 h, on the
+ * client's scheduler thread. On success `*out` receives a tracker the caller owns.
+ */
+enum mediaedge_status mediaedge_tracker_new(const struct mediaedge_client *client,
+                                            const char *config_json,
+                                            struct mediaedge_tracker **out);
+
+/**
+ * Starts a session for `media` with `metadata` (may be NULL). Both are copied.
+ */
+enum mediaedge_status mediaedge_tracker_track_session_start(const struct mediaedge_tracker *tracker,
+                                                            const struct mediaedge_media *media,
+                                                            const struct mediaedge_metadata *metadata);
+
+/**
+ * The player plays (after a pause, buffering or seek too).
+ */
+enum mediaedge_status mediaedge_tracker_track_play(const struct mediaedge_tracker *tracker);
+
+/**
+ * The player pauses.
+ */
+enum mediaedge_status mediaedge_tracker_track_pause(const struct mediaedge_tracker *tracker);
+
+/**
+ * The media played to its end: closes a running ad, ad break and chapter, sends
+ * sessionComplete and ends the session.
+ */
+enum mediaedge_status mediaedge_tracker_track_complete(const struct mediaedge_tracker *tracker);
+
+/**
+ * The viewer stopped before the end: closes what runs, sends sessionEnd and ends the session.
+ */
+enum mediaedge_status mediaedge_tracker_track_session_end(const struct mediaedge_tracker *tracker);
+
+/**
+ * A player error, with the player's id for it (errorDetails.name; source "player").
+ */
+enum mediaedge_status mediaedge_tracker_track_error(const struct mediaedge_tracker *tracker,
+                                                    const char *error_id);
+
+/**
+ * One of the `MEDIAEDGE_EVENT_*` events that carry no object.
+ */
+enum mediaedge_status mediaedge_tracker_track_event(const struct mediaedge_tracker *tracker,
+                                                    mediaedge_tracker_event event);
+
+/**
+ * An ad break starts (a running ad is skipped and a running ad break completed first).
+ */
+enum mediaedge_status mediaedge_tracker_track_ad_break_start(const struct mediaedge_tracker *tracker,
+                                                             const struct mediaedge_ad_break *ad_break);
+
+/**
+ * An ad starts, inside an ad break (a running ad is skipped first); `metadata` may be NULL.
+ */
+enum mediaedge_status mediaedge_tracker_track_ad_start(const struct mediaedge_tracker *tracker,
+                                                       const struct mediaedge_ad *ad,
+                                                       const struct mediaedge_metadata *metadata);
+
+/**
+ * A chapter starts (a running chapter is skipped first); `metadata` may be NULL.
+ */
+enum mediaedge_status mediaedge_tracker_track_chapter_start(const struct mediaedge_tracker *tracker,
+                                                            const struct mediaedge_chapter *chapter,
+                                                            const struct mediaedge_metadata *metadata);
+
+/**
+ * A player state starts (at most 10 distinct states per session).
+ */
+enum mediaedge_status mediaedge_tracker_track_state_start(const struct mediaedge_tracker *tracker,
+                                                          const struct mediaedge_state *state);
+
+/**
+ * A player state ends.
+ */
+enum mediaedge_status mediaedge_tracker_track_state_end(const struct mediaedge_tracker *tracker,
+                                                        const struct mediaedge_state *state);
+
+/**
+ * The current playhead in seconds. Call it about once a second while playing: events and
+ * pings carry the last value given.
+ */
+enum mediaedge_status mediaedge_tracker_update_playhead(const struct mediaedge_tracker *tracker,
+                                                        double seconds);
+
+/**
+ * New QoE figures: attached to the next event, and sent with a bitrate change.
+ */
+enum mediaedge_status mediaedge_tracker_update_qoe(const struct mediaedge_tracker *tracker,
+                                                   const struct mediaedge_qoe *qoe);
+
+/**
+ * Writes the backend session ID of the tracker's open session into `buf` (see the README's
+ * string conventions). MEDIAEDGE_ERR_NOT_READY while no session is open or its ID is not
+ * known yet.
+ */
+enum mediaedge_status mediaedge_tracker_session_id(const struct mediaedge_tracker *tracker,
+                                                   char *buf,
+                                                   size_t len,
+                                                   size_t *needed);
+
+/**
+ * Frees the tracker; an open session is ended first (sessionEnd). NULL is ignored.
+ */
+void mediaedge_tracker_free(struct mediaedge_tracker *tracker);
 
 /**
  * The library's version, "MAJOR.MINOR.PATCH", matching the `MEDIAEDGE_VERSION_*` macros of the

@@ -110,6 +110,7 @@ typedef struct counters {
     int ended;
     int failed;
     int unsent;
+    int rejected;
     unsigned long long last_count;
     double playhead;
 } counters;
@@ -130,6 +131,7 @@ static void event_cb(void *user_data, const mediaedge_session_event *event) {
     if (event->kind == MEDIAEDGE_SESSION_ENDED) c->ended++;
     if (event->kind == MEDIAEDGE_SESSION_FAILED) c->failed++;
     if (event->kind == MEDIAEDGE_SESSION_UNSENT) c->unsent++;
+    if (event->kind == MEDIAEDGE_SESSION_CALL_REJECTED) c->rejected++;
     c->last_count = (unsigned long long)event->count;
 }
 
@@ -355,6 +357,105 @@ static void test_consent_stats_and_unsent_on_free(void) {
     CHECK(player.released == 2);
 }
 
+/* A whole tracker scenario through the header, on a manual clock: chapter, play with pings,
+ * a mid-roll of one ad, rule violations, metadata, QoE, complete. */
+static void test_tracker_scenario(void) {
+    char config[512];
+    char id[128];
+    int second;
+    mediaedge_client *client = NULL;
+    mediaedge_tracker *tracker = NULL;
+    mediaedge_media *media = NULL;
+    mediaedge_metadata *metadata = NULL;
+    mediaedge_chapter *chapter = NULL;
+    mediaedge_ad_break *ad_break = NULL;
+    mediaedge_ad *ad = NULL;
+    mediaedge_qoe *qoe = NULL;
+    mediaedge_state *state = NULL;
+    counters events;
+    memset(&events, 0, sizeof events);
+    reset_emulator();
+    config_for(config, sizeof config, "");
+    CHECK_STATUS(mediaedge_client_new_with_manual_clock(config, 1795824000000LL, &client), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_client_set_event_callback(client, event_cb, &events, release_cb), MEDIAEDGE_OK);
+
+    /* Objects are checked when made. */
+    CHECK_STATUS(mediaedge_media_new("m-1", "Movie", 600, MEDIAEDGE_STREAM_TYPE_VOD, 7, &media), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mediaedge_media_new(NULL, "Movie", 600, MEDIAEDGE_STREAM_TYPE_VOD, MEDIAEDGE_MEDIA_TYPE_VIDEO, &media),
+                 MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mediaedge_ad_break_new("mid", 0, 10, &ad_break), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(mediaedge_last_error_message(), "position") != NULL);
+    CHECK_STATUS(mediaedge_state_new("not ok!", &state), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mediaedge_media_new("m-1", "Movie", 600, MEDIAEDGE_STREAM_TYPE_VOD, MEDIAEDGE_MEDIA_TYPE_VIDEO, &media),
+                 MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_media_set_preroll_waiting_time(media, 0), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_metadata_new(&metadata), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_metadata_set(metadata, MEDIAEDGE_METADATA_SHOW, "C Show"), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_metadata_set(metadata, "bad key", "x"), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mediaedge_chapter_new("Opening", 1, 0, 30, &chapter), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_ad_break_new("mid", 1, 10, &ad_break), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_ad_new("ad-1", "Spring sale", 1, 5, &ad), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_qoe_new(3000000, 800, 30, 0, &qoe), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_state_new(MEDIAEDGE_PLAYER_STATE_FULLSCREEN, &state), MEDIAEDGE_OK);
+
+    CHECK_STATUS(mediaedge_tracker_new(client, "{\"adPingInterval\":20}", &tracker), MEDIAEDGE_ERR_INVALID_CONFIG);
+    CHECK_STATUS(mediaedge_tracker_new(client, "{\"mainPingInterval\":10,\"channel\":\"c-tracker\"}", &tracker),
+                 MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_tracker_track_play(tracker), MEDIAEDGE_ERR_RULE_VIOLATION);
+    CHECK(strstr(mediaedge_last_error_message(), "track_session_start first") != NULL);
+    CHECK(events.rejected == 1);
+    CHECK_STATUS(mediaedge_tracker_track_session_start(tracker, NULL, metadata), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mediaedge_tracker_track_session_start(tracker, media, metadata), MEDIAEDGE_OK);
+    mediaedge_media_free(media); /* copied by the call */
+    mediaedge_metadata_free(metadata);
+    CHECK_STATUS(mediaedge_tracker_update_qoe(tracker, qoe), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_tracker_track_chapter_start(tracker, chapter, NULL), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_tracker_track_play(tracker), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_tracker_track_state_start(tracker, state), MEDIAEDGE_OK);
+    for (second = 1; second <= 12; second++) {
+        CHECK_STATUS(mediaedge_tracker_update_playhead(tracker, second), MEDIAEDGE_OK);
+        CHECK_STATUS(mediaedge_client_advance_clock(client, 1000), MEDIAEDGE_OK);
+    }
+    CHECK_STATUS(mediaedge_tracker_track_event(tracker, MEDIAEDGE_EVENT_AD_COMPLETE), MEDIAEDGE_ERR_RULE_VIOLATION);
+    CHECK_STATUS(mediaedge_tracker_track_event(tracker, 99), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(mediaedge_tracker_track_ad_break_start(tracker, ad_break), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_tracker_track_ad_start(tracker, ad, NULL), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_client_advance_clock(client, 5000), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_tracker_track_event(tracker, MEDIAEDGE_EVENT_AD_COMPLETE), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_tracker_track_event(tracker, MEDIAEDGE_EVENT_AD_BREAK_COMPLETE), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_tracker_track_event(tracker, MEDIAEDGE_EVENT_BITRATE_CHANGE), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_tracker_track_error(tracker, "net-1"), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_client_flush(client, 5000), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_tracker_session_id(tracker, id, sizeof id, NULL), MEDIAEDGE_OK);
+    CHECK(strlen(id) > 10);
+    CHECK_STATUS(mediaedge_tracker_track_complete(tracker), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_client_flush(client, 5000), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_tracker_session_id(tracker, id, sizeof id, NULL), MEDIAEDGE_ERR_NOT_READY);
+
+    CHECK(count_action("sessionStart") == 1);
+    CHECK(count_action("chapterStart") == 1);
+    CHECK(count_action("play") == 4); /* play, content start, after adStart, after adBreakComplete */
+    CHECK(count_action("ping") == 1); /* 10 s after content start */
+    CHECK(count_action("statesUpdate") == 1);
+    CHECK(count_action("adBreakStart") == 1 && count_action("adStart") == 1 && count_action("adComplete") == 1);
+    CHECK(count_action("adBreakComplete") == 1 && count_action("bitrateChange") == 1 && count_action("error") == 1);
+    CHECK(count_action("chapterSkip") == 1 && count_action("sessionComplete") == 1);
+    CHECK(events.ended == 1);
+    CHECK(events.rejected == 2);
+    CHECK(strcmp(mediaedge_status_str(MEDIAEDGE_ERR_RULE_VIOLATION), "MEDIAEDGE_ERR_RULE_VIOLATION") == 0);
+
+    mediaedge_tracker_free(tracker);
+    mediaedge_tracker_free(NULL);
+    mediaedge_chapter_free(chapter);
+    mediaedge_ad_break_free(ad_break);
+    mediaedge_ad_free(ad);
+    mediaedge_qoe_free(qoe);
+    mediaedge_state_free(state);
+    mediaedge_state_free(NULL);
+    mediaedge_client_free(client);
+    CHECK(events.released == 1);
+}
+
 int main(int argc, char **argv) {
     const char *colon;
     if (argc != 2 || (colon = strrchr(argv[1], ':')) == NULL) {
@@ -370,6 +471,7 @@ int main(int argc, char **argv) {
     test_automatic_session_with_pings();
     test_manual_session();
     test_consent_stats_and_unsent_on_free();
+    test_tracker_scenario();
 
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures == 0 ? 0 : 1;

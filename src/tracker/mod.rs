@@ -3,6 +3,7 @@
 //! the tracker opens, ends and restarts itself. Its timers (pings, content start, idle, 24 h,
 //! preroll) are ticks on the client's scheduler thread: no thread per tracker.
 
+pub mod names;
 pub mod objects;
 pub mod rules;
 

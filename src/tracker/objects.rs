@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
+use super::names::{AD_METADATA_KEYS, MEDIA_METADATA_KEYS};
 use crate::error::{Error, ErrorKind, Result};
 
 fn invalid(what: &str, message: impl std::fmt::Display) -> Error {
@@ -35,67 +36,11 @@ fn position(what: &str, value: i64) -> Result<i64> {
     }
 }
 
-/// Content types of `MediaInfo::stream_type`, as Adobe's SDKs name them.
-pub mod stream_type {
-    pub const VOD: &str = "vod";
-    pub const LIVE: &str = "live";
-    pub const LINEAR: &str = "linear";
-    pub const PODCAST: &str = "podcast";
-    pub const AUDIOBOOK: &str = "audiobook";
-    pub const AOD: &str = "aod";
-}
-
-/// The standard player states.
-pub mod player_state {
-    pub const FULLSCREEN: &str = "fullscreen";
-    pub const MUTE: &str = "mute";
-    pub const CLOSED_CAPTION: &str = "closedCaptioning";
-    pub const PICTURE_IN_PICTURE: &str = "pictureInPicture";
-    pub const IN_FOCUS: &str = "inFocus";
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MediaType {
     Video,
     Audio,
 }
-
-/// Standard media metadata keys and the `sessionDetails` field each fills.
-pub const MEDIA_METADATA: &[(&str, &str)] = &[
-    ("a.media.show", "show"),
-    ("a.media.season", "season"),
-    ("a.media.episode", "episode"),
-    ("a.media.asset", "assetID"),
-    ("a.media.genre", "genre"),
-    ("a.media.airDate", "firstAirDate"),
-    ("a.media.digitalDate", "firstDigitalDate"),
-    ("a.media.rating", "rating"),
-    ("a.media.originator", "originator"),
-    ("a.media.network", "network"),
-    ("a.media.type", "showType"),
-    ("a.media.adLoad", "adLoad"),
-    ("a.media.pass.mvpd", "mvpd"),
-    ("a.media.pass.auth", "authorized"),
-    ("a.media.dayPart", "dayPart"),
-    ("a.media.feed", "feed"),
-    ("a.media.format", "streamFormat"),
-    ("a.media.artist", "artist"),
-    ("a.media.album", "album"),
-    ("a.media.label", "label"),
-    ("a.media.author", "author"),
-    ("a.media.station", "station"),
-    ("a.media.publisher", "publisher"),
-];
-
-/// Standard ad metadata keys and the `advertisingDetails` field each fills.
-pub const AD_METADATA: &[(&str, &str)] = &[
-    ("a.media.ad.advertiser", "advertiser"),
-    ("a.media.ad.campaign", "campaignID"),
-    ("a.media.ad.creative", "creativeID"),
-    ("a.media.ad.placement", "placementID"),
-    ("a.media.ad.site", "siteID"),
-    ("a.media.ad.creativeURL", "creativeURL"),
-];
 
 /// The longest key or value accepted in metadata, and the most entries.
 pub const MAX_METADATA_TEXT: usize = 1024;
@@ -135,11 +80,11 @@ impl Metadata {
 
     /// Standard keys go into `details` under their XDM names; the rest into `customMetadata`
     /// (sorted by name, as Adobe's SDKs send them).
-    fn apply(&self, standard: &[(&str, &str)], details: &mut Map<String, Value>, media: &mut Map<String, Value>) {
+    fn apply(&self, standard: &[(&str, &str, &str)], details: &mut Map<String, Value>, media: &mut Map<String, Value>) {
         let mut custom = Vec::new();
         for (key, value) in &self.0 {
-            match standard.iter().find(|(k, _)| k == key) {
-                Some((_, field)) => {
+            match standard.iter().find(|(_, k, _)| k == key) {
+                Some((_, _, field)) => {
                     details.insert((*field).into(), Value::from(value.as_str()));
                 }
                 None => custom.push(json!({"name": key, "value": value})),
@@ -194,7 +139,7 @@ impl MediaInfo {
             details.insert("channel".into(), Value::from(channel));
         }
         let mut media = Map::new();
-        metadata.apply(MEDIA_METADATA, &mut details, &mut media);
+        metadata.apply(MEDIA_METADATA_KEYS, &mut details, &mut media);
         media.insert("sessionDetails".into(), Value::Object(details));
         media
     }
@@ -251,7 +196,7 @@ impl AdInfo {
         details.insert("length".into(), Value::from(self.length.round() as i64));
         details.insert("podPosition".into(), Value::from(self.position));
         let mut media = Map::new();
-        metadata.apply(AD_METADATA, &mut details, &mut media);
+        metadata.apply(AD_METADATA_KEYS, &mut details, &mut media);
         media.insert("advertisingDetails".into(), Value::Object(details));
         media
     }
@@ -338,7 +283,7 @@ mod tests {
 
     #[test]
     fn objects_are_checked_when_made() {
-        assert!(MediaInfo::new("id", "name", 60.0, stream_type::VOD, MediaType::Video).is_ok());
+        assert!(MediaInfo::new("id", "name", 60.0, "vod", MediaType::Video).is_ok());
         assert_eq!(MediaInfo::new("", "n", 1.0, "vod", MediaType::Video).unwrap_err().message, "media id: must not be empty");
         assert!(MediaInfo::new("i", "n", -1.0, "vod", MediaType::Video).unwrap_err().message.starts_with("media length"));
         assert_eq!(AdBreakInfo::new("pre", 0, 0.0).unwrap_err().message, "ad break position: expected a position >= 1, got 0");
