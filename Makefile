@@ -11,7 +11,7 @@ LDLIBS   := -L$(TARGET) -lmediaedge -Wl,-rpath,$(abspath $(TARGET)) -pthread
 EMULATOR := $(TARGET)/mediaedge-emulator
 VALGRIND := valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99
 
-.PHONY: all lib header examples demo test test-rust test-header test-c clean
+.PHONY: all lib header examples demo demo-tracker test test-rust test-header test-c clean
 
 all: examples
 
@@ -28,9 +28,14 @@ $(BUILD):
 examples: lib | $(BUILD)
 	$(CC) -std=c99 $(CWARN) -Iinclude examples-c/simple_player.c -o $(BUILD)/simple_player $(LDLIBS)
 	$(CC) -std=c99 $(CWARN) -Iinclude examples-c/manual_session.c -o $(BUILD)/manual_session $(LDLIBS)
+	$(CC) -std=c99 $(CWARN) -Iinclude examples-c/tracker_player.c -o $(BUILD)/tracker_player $(LDLIBS)
 
 demo: examples
 	scripts/demo.sh $(EMULATOR) $(BUILD)/simple_player
+
+# The same with the tracker API (examples-c/tracker_player.c).
+demo-tracker: examples
+	scripts/demo.sh $(EMULATOR) $(BUILD)/tracker_player
 
 test: test-rust test-header test-c
 

@@ -5,7 +5,7 @@ set -euo pipefail
 emulator=$1 player=$2
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-echo "== running $player against a local Media Edge emulator (about 35 s of playback) =="
+echo "== running $player against a local Media Edge emulator (about half a minute of playback) =="
 EMULATOR_LOG="$log" "$(dirname "$0")/with-emulator.sh" "$emulator" "$player" @URL@
 echo
 echo "== what the emulator received (time since start, action, status, details) =="
