@@ -751,3 +751,92 @@ fn reorder_preroll(held: Vec<(Call, Stamp)>) -> Vec<(Call, Stamp)> {
     }
     kept
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tracker::objects::MediaType;
+
+    fn rules() -> Rules {
+        Rules::new(Settings { channel: None, main_ping_interval: Duration::from_secs(10), ad_ping_interval: Duration::from_secs(1) })
+    }
+
+    fn at(ms: i64) -> Stamp {
+        Stamp { mono_ms: ms, wall_ms: 1_000_000 + ms }
+    }
+
+    fn started() -> Rules {
+        let mut r = rules();
+        let mut media = MediaInfo::new("m", "M", 60.0, "vod", MediaType::Video).unwrap();
+        media.preroll_waiting_ms = 0;
+        r.apply(Call::SessionStart(media, Metadata::new()), at(0)).unwrap();
+        r
+    }
+
+    fn actions(outputs: Vec<Output>) -> Vec<&'static str> {
+        outputs
+            .into_iter()
+            .map(|o| match o {
+                Output::StartSession(e) | Output::Event(e) => e.event_type.action(),
+                Output::Rejected(_) => "rejected",
+            })
+            .collect()
+    }
+
+    fn ad_break(n: i64) -> Call {
+        Call::AdBreakStart(AdBreakInfo::new(&format!("break-{n}"), n, 0.0).unwrap())
+    }
+
+    fn ad(n: i64) -> Call {
+        Call::AdStart(AdInfo::new(&format!("ad-{n}"), "Ad", n, 5.0).unwrap(), Metadata::new())
+    }
+
+    #[test]
+    fn implicit_closes_of_ads_and_ad_breaks() {
+        let mut r = started();
+        assert_eq!(actions(r.apply(ad_break(1), at(1)).unwrap()), ["adBreakStart"]);
+        assert_eq!(actions(r.apply(ad(1), at(2)).unwrap()), ["adStart", "play"]);
+        // A new ad skips the running one.
+        assert_eq!(actions(r.apply(ad(2), at(3)).unwrap()), ["adSkip", "adStart", "play"]);
+        // A new ad break skips the ad and completes the break.
+        assert_eq!(actions(r.apply(ad_break(2), at(4)).unwrap()), ["adSkip", "adBreakComplete", "adBreakStart"]);
+        assert_eq!(actions(r.apply(ad(1), at(5)).unwrap()), ["adStart", "play"]);
+        // Ad break complete skips a running ad.
+        assert_eq!(actions(r.apply(Call::AdBreakComplete, at(6)).unwrap()), ["adSkip", "adBreakComplete", "play"]);
+    }
+
+    #[test]
+    fn duplicate_ads_and_ad_breaks_are_rejected() {
+        let mut r = started();
+        r.apply(ad_break(1), at(1)).unwrap();
+        assert!(r.apply(ad_break(1), at(2)).unwrap_err().contains("already running"));
+        r.apply(ad(1), at(3)).unwrap();
+        assert!(r.apply(ad(1), at(4)).unwrap_err().contains("already running"));
+        // Between ads (after one completed) the play state may not change.
+        r.apply(Call::AdComplete, at(5)).unwrap();
+        assert!(r.apply(Call::Pause, at(6)).unwrap_err().contains("between ads"));
+    }
+
+    #[test]
+    fn seek_or_buffer_complete_before_any_play_leaves_the_player_paused() {
+        let mut r = started();
+        assert_eq!(actions(r.apply(Call::BufferStart, at(1)).unwrap()), ["bufferStart"]);
+        assert_eq!(actions(r.apply(Call::BufferComplete, at(2)).unwrap()), ["pauseStart"]);
+        assert!(r.apply(Call::BufferComplete, at(3)).unwrap_err().contains("not buffering"));
+        assert!(r.apply(Call::SeekComplete, at(3)).unwrap_err().contains("not seeking"));
+    }
+
+    #[test]
+    fn next_due_follows_pings_content_start_and_idle() {
+        let mut r = started();
+        // Not playing: the ping (10 s) comes before the idle end (30 min) and the 24 h restart.
+        assert_eq!(r.next_due(), Some(10_000));
+        r.apply(Call::Play, at(500)).unwrap();
+        // Playing main content: content start one second after play.
+        assert_eq!(r.next_due(), Some(1_500));
+        assert_eq!(actions(r.apply(Call::Tick, at(1_500)).unwrap()), ["play"]);
+        assert_eq!(r.next_due(), Some(11_500));
+        r.apply(Call::Complete, at(2_000)).unwrap();
+        assert_eq!(r.next_due(), None, "nothing is due without a session");
+    }
+}
