@@ -1,6 +1,6 @@
 //! The thread count does not grow with the number of sessions: one scheduler thread and a
-//! fixed pool of delivery workers per client. Its own test binary, so that no other test's
-//! threads are counted.
+//! fixed pool of delivery workers per client, whatever the number of sessions and trackers. Its
+//! own test binary, so that no other test's threads are counted.
 
 mod common;
 
@@ -9,12 +9,16 @@ use std::time::Duration;
 use common::*;
 use mediaedge_emulator::Emulator;
 
+/// The tests of this file count the process's threads, so they run one at a time.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn threads_in_process() -> usize {
     std::fs::read_dir("/proc/self/task").map(|d| d.count()).unwrap_or(0)
 }
 
 #[test]
 fn thread_count_does_not_grow_with_sessions() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let emulator = Emulator::start().unwrap();
     let client = manual_client(&emulator);
     let with_one = {
@@ -32,4 +36,30 @@ fn thread_count_does_not_grow_with_sessions() {
     assert_eq!(emulator.media_requests().iter().filter(|r| r.action == "ping").count(), 500);
     assert!(with_many <= with_one + 2, "threads: {with_one} with one session, {with_many} with 500");
     drop(sessions);
+}
+
+#[test]
+fn trackers_add_no_threads_their_timers_share_the_scheduler() {
+    use mediaedge::tracker::{MediaInfo, MediaType, Metadata};
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let emulator = Emulator::start().unwrap();
+    let client = manual_client(&emulator);
+    let mut media = MediaInfo::new("m", "M", 60.0, "vod", MediaType::Video).unwrap();
+    media.preroll_waiting_ms = 0;
+    let first = client.create_tracker(None).unwrap();
+    first.track_session_start(&media, &Metadata::new()).unwrap();
+    flush(&client);
+    let with_one = threads_in_process();
+    let trackers: Vec<_> = (0..300).map(|_| client.create_tracker(None).unwrap()).collect();
+    for tracker in &trackers {
+        tracker.track_session_start(&media, &Metadata::new()).unwrap();
+        tracker.track_play().unwrap();
+    }
+    flush(&client);
+    client.advance_clock(Duration::from_secs(11)).unwrap();
+    flush(&client);
+    let with_many = threads_in_process();
+    // Each playing tracker: content start at 1 s and a ping 10 s later, all from the one scheduler.
+    assert_eq!(emulator.media_requests().iter().filter(|r| r.action == "ping").count(), 300 + 1);
+    assert!(with_many <= with_one + 2, "threads: {with_one} with one tracker, {with_many} with 301");
 }
