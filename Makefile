@@ -9,14 +9,24 @@ BUILD    := build
 CWARN    := -Wall -Wextra -Wpedantic -Werror
 LDLIBS   := -L$(TARGET) -lmediaedge -Wl,-rpath,$(abspath $(TARGET)) -pthread
 EMULATOR := $(TARGET)/mediaedge-emulator
+VERSION  := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+VERSION_MAJOR := $(word 1,$(subst ., ,$(VERSION)))
+VERSION_MINOR := $(word 2,$(subst ., ,$(VERSION)))
+# The ABI policy (README): 0.MINOR before 1.0, MAJOR after; build.rs sets the same SONAME.
+SOVERSION := $(if $(filter 0,$(VERSION_MAJOR)),0.$(VERSION_MINOR),$(VERSION_MAJOR))
+SONAME   := libmediaedge.so.$(SOVERSION)
+# What libmediaedge.a needs from the system (rustc --print native-static-libs).
+STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+PREFIX   ?= /usr/local
 VALGRIND := valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99
 
-.PHONY: all lib header examples demo demo-tracker test test-rust test-header test-c clean
+.PHONY: all lib header examples demo demo-tracker install test test-rust test-header test-c test-install clean
 
 all: examples
 
 lib:
 	$(CARGO) build --workspace $(CARGO_PROFILE)
+	ln -sf libmediaedge.so $(TARGET)/$(SONAME)
 
 # Regenerates include/mediaedge.h from the Rust sources; commit the result.
 header:
@@ -37,7 +47,25 @@ demo: examples
 demo-tracker: examples
 	scripts/demo.sh $(EMULATOR) $(BUILD)/tracker_player
 
-test: test-rust test-header test-c
+# Installs the release build into $(DESTDIR)$(PREFIX): the shared library with its SONAME
+# links, the static library, the headers, pkg-config files and the CMake package.
+install:
+	$(CARGO) build --release -p mediaedge
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cmake/MediaEdge $(DESTDIR)$(PREFIX)/include
+	install -m 0755 target/release/libmediaedge.so $(DESTDIR)$(PREFIX)/lib/libmediaedge.so.$(VERSION)
+	ln -sf libmediaedge.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libmediaedge.so
+	install -m 0644 target/release/libmediaedge.a $(DESTDIR)$(PREFIX)/lib/libmediaedge.a
+	install -m 0644 include/mediaedge.h $(wildcard include/mediaedge.hpp) $(DESTDIR)$(PREFIX)/include/
+	for pc in mediaedge mediaedge-static; do \
+	  sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@STATIC_LIBS@|$(STATIC_LIBS)|' \
+	    pkg/$$pc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/$$pc.pc; done
+	for f in MediaEdgeConfig MediaEdgeConfigVersion; do \
+	  sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@VERSION_MAJOR@|$(VERSION_MAJOR)|g' -e 's|@VERSION_MINOR@|$(VERSION_MINOR)|g' \
+	    -e 's|@SONAME@|$(SONAME)|g' -e 's|@STATIC_LIBS_CMAKE@|$(subst -l,,$(subst $(eval) ,;,$(STATIC_LIBS)))|g' \
+	    pkg/$$f.cmake.in > $(DESTDIR)$(PREFIX)/lib/cmake/MediaEdge/$$f.cmake; done
+
+test: test-rust test-header test-c test-install
 
 # Everything but the fault suite, then the fault suite with its table printed.
 test-rust:
@@ -56,6 +84,12 @@ test-c: examples
 	scripts/with-emulator.sh $(EMULATOR) $(VALGRIND) $(BUILD)/test_capi @URL@
 	scripts/with-emulator.sh $(EMULATOR) $(BUILD)/manual_session @URL@ > $(BUILD)/manual_session.out
 	scripts/with-emulator.sh $(EMULATOR) $(VALGRIND) $(BUILD)/manual_session @URL@ > $(BUILD)/manual_session.valgrind.out
+
+# Installs into a temporary prefix and builds a small C program against it from outside the
+# repository four ways (pkg-config and CMake, shared and static); each runs a session against
+# the emulator. Also checks the exported symbols, the SONAME and the version.
+test-install: lib
+	scripts/test-install.sh $(EMULATOR) $(VERSION) $(SONAME)
 
 clean:
 	$(CARGO) clean

@@ -38,6 +38,15 @@ fn main() {
     println!("cargo:rerun-if-env-changed=MEDIAEDGE_WRITE_HEADER");
 
     let version = |part: &str| env::var(format!("CARGO_PKG_VERSION_{part}")).expect("cargo sets the version");
+    // The ABI policy (README): before 1.0 every minor release may break the ABI, so the SONAME
+    // carries major and minor; from 1.0 on, the major alone.
+    let soname = match version("MAJOR").as_str() {
+        "0" => format!("libmediaedge.so.0.{}", version("MINOR")),
+        major => format!("libmediaedge.so.{major}"),
+    };
+    if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,{soname}");
+    }
     let version_macros = format!(
         "\n#define MEDIAEDGE_VERSION_MAJOR {}\n#define MEDIAEDGE_VERSION_MINOR {}\n#define MEDIAEDGE_VERSION_PATCH {}\n\
          #define MEDIAEDGE_VERSION_STRING \"{}\"\n",

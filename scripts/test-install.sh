@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs mediaedge into a temporary prefix and builds tests-install/consumer.c against it from
+# a directory outside the repository, four ways: pkg-config shared, pkg-config static, CMake
+# shared, CMake static. Each binary runs a session against the emulator. Then the ABI checks:
+# only mediaedge_* symbols exported, the SONAME, the version agreeing with Cargo.toml.
+# usage: scripts/test-install.sh EMULATOR VERSION SONAME
+set -euo pipefail
+emulator=$(realpath "$1") version=$2 soname=$3
+repo=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+prefix=$work/prefix
+
+make -C "$repo" --no-print-directory install PREFIX="$prefix" >"$work/install.log" 2>&1 || { cat "$work/install.log"; exit 1; }
+mkdir "$work/src"
+cp "$repo/tests-install/consumer.c" "$repo/tests-install/CMakeLists.txt" "$work/src/"
+cd "$work/src"
+fail() { echo "test-install: $*" >&2; exit 1; }
+
+# What the prefix holds.
+for f in lib/libmediaedge.so.$version lib/$soname lib/libmediaedge.so lib/libmediaedge.a include/mediaedge.h \
+         lib/pkgconfig/mediaedge.pc lib/pkgconfig/mediaedge-static.pc lib/cmake/MediaEdge/MediaEdgeConfig.cmake \
+         lib/cmake/MediaEdge/MediaEdgeConfigVersion.cmake; do
+  [ -e "$prefix/$f" ] || fail "missing $f"
+done
+[ "$(readlink "$prefix/lib/$soname")" = "libmediaedge.so.$version" ] || fail "$soname does not point at the library"
+readelf -d "$prefix/lib/libmediaedge.so.$version" | grep -q "Library soname: \[$soname\]" || fail "SONAME is not $soname"
+
+# ABI hygiene: nothing but mediaedge_* in the dynamic symbol table.
+others=$(nm -D --defined-only "$prefix/lib/libmediaedge.so.$version" | awk '{print $3}' | grep -v '^mediaedge_' || true)
+[ -z "$others" ] || fail "symbols exported besides mediaedge_*: $others"
+exported=$(nm -D --defined-only "$prefix/lib/libmediaedge.so.$version" | wc -l)
+grep -q "^#define MEDIAEDGE_VERSION_STRING \"$version\"" "$prefix/include/mediaedge.h" || fail "header version is not $version"
+
+export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
+[ "$(pkg-config --modversion mediaedge)" = "$version" ] || fail "pkg-config version"
+# shellcheck disable=SC2046
+cc -std=c99 -Wall -Wextra -Werror consumer.c -o pc-shared $(pkg-config --cflags --libs mediaedge) -Wl,-rpath,"$prefix/lib"
+# shellcheck disable=SC2046
+cc -std=c99 -Wall -Wextra -Werror consumer.c -o pc-static $(pkg-config --cflags --libs mediaedge-static)
+cmake -S . -B cm-shared -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build cm-shared >/dev/null
+cmake -S . -B cm-static -DCMAKE_PREFIX_PATH="$prefix" -DMEDIAEDGE_USE_STATIC_LIBS=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build cm-static >/dev/null
+
+for bin in pc-shared pc-static cm-shared/consumer cm-static/consumer; do
+  needs_so=$(readelf -d "$bin" | grep -c "NEEDED.*libmediaedge" || true)
+  case $bin in
+    *static*) [ "$needs_so" = 0 ] || fail "$bin is linked against the shared library" ;;
+    *) [ "$needs_so" = 1 ] || fail "$bin does not use the shared library" ;;
+  esac
+  printf '%-20s ' "$bin:"
+  "$repo/scripts/with-emulator.sh" "$emulator" "./$bin" @URL@ "$version"
+done
+echo "test-install: 4 consumers ran; $exported symbols exported, all mediaedge_*; SONAME $soname"
