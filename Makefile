@@ -20,7 +20,7 @@ STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 PREFIX   ?= /usr/local
 VALGRIND := valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99
 
-.PHONY: all lib header examples demo demo-tracker install test test-rust test-header test-c test-install clean
+.PHONY: all lib header examples demo demo-tracker install test test-rust test-header test-c test-cpp test-install clean
 
 all: examples
 
@@ -65,7 +65,7 @@ install:
 	    -e 's|@SONAME@|$(SONAME)|g' -e 's|@STATIC_LIBS_CMAKE@|$(subst -l,,$(subst $(eval) ,;,$(STATIC_LIBS)))|g' \
 	    pkg/$$f.cmake.in > $(DESTDIR)$(PREFIX)/lib/cmake/MediaEdge/$$f.cmake; done
 
-test: test-rust test-header test-c test-install
+test: test-rust test-header test-c test-cpp test-install
 
 # Everything but the fault suite, then the fault suite with its table printed.
 test-rust:
@@ -84,6 +84,17 @@ test-c: examples
 	scripts/with-emulator.sh $(EMULATOR) $(VALGRIND) $(BUILD)/test_capi @URL@
 	scripts/with-emulator.sh $(EMULATOR) $(BUILD)/manual_session @URL@ > $(BUILD)/manual_session.out
 	scripts/with-emulator.sh $(EMULATOR) $(VALGRIND) $(BUILD)/manual_session @URL@ > $(BUILD)/manual_session.valgrind.out
+
+# The C++ wrapper: its test as is and under AddressSanitizer + UBSan, and the C++ quick start.
+CXXWARN  := -std=c++17 -Wall -Wextra -Wpedantic -Werror
+test-cpp: lib | $(BUILD)
+	$(CXX) $(CXXWARN) -Iinclude tests-cpp/test_cpp.cpp -o $(BUILD)/test_cpp $(LDLIBS)
+	$(CXX) $(CXXWARN) -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+	  -Iinclude tests-cpp/test_cpp.cpp -o $(BUILD)/test_cpp_asan $(LDLIBS)
+	$(CXX) $(CXXWARN) -Iinclude examples-cpp/quickstart.cpp -o $(BUILD)/quickstart_cpp $(LDLIBS)
+	scripts/with-emulator.sh $(EMULATOR) $(BUILD)/test_cpp @URL@
+	scripts/with-emulator.sh $(EMULATOR) $(BUILD)/test_cpp_asan @URL@
+	scripts/with-emulator.sh $(EMULATOR) $(BUILD)/quickstart_cpp @URL@
 
 # Installs into a temporary prefix and builds a small C program against it from outside the
 # repository four ways (pkg-config and CMake, shared and static); each runs a session against
