@@ -20,7 +20,7 @@ STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 PREFIX   ?= /usr/local
 VALGRIND := valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99
 
-.PHONY: all lib header examples demo demo-tracker install test test-rust test-header test-c test-cpp test-install clean
+.PHONY: all lib header examples demo demo-tracker install test test-rust test-header test-c test-cpp test-kotlin test-install clean
 
 all: examples
 
@@ -65,7 +65,7 @@ install:
 	    -e 's|@SONAME@|$(SONAME)|g' -e 's|@STATIC_LIBS_CMAKE@|$(subst -l,,$(subst $(eval) ,;,$(STATIC_LIBS)))|g' \
 	    pkg/$$f.cmake.in > $(DESTDIR)$(PREFIX)/lib/cmake/MediaEdge/$$f.cmake; done
 
-test: test-rust test-header test-c test-cpp test-install
+test: test-rust test-header test-c test-cpp test-kotlin test-install
 
 # Everything but the fault suite, then the fault suite with its table printed.
 test-rust:
@@ -95,6 +95,15 @@ test-cpp: lib | $(BUILD)
 	scripts/with-emulator.sh $(EMULATOR) $(BUILD)/test_cpp @URL@
 	scripts/with-emulator.sh $(EMULATOR) $(BUILD)/test_cpp_asan @URL@
 	scripts/with-emulator.sh $(EMULATOR) $(BUILD)/quickstart_cpp @URL@
+
+# The Kotlin/JVM binding with Debian's kotlin and libjna-java: its test and the quick start.
+KOTLIN_CP := /usr/share/java/jna.jar:/usr/share/java/kotlin-stdlib.jar:/usr/share/java/kotlin-stdlib-jdk7.jar
+KOTLIN_RUN := java -Djna.library.path=$(abspath $(TARGET)) -cp $(BUILD)/mediaedge-kotlin.jar:$(KOTLIN_CP)
+test-kotlin: lib | $(BUILD)
+	kotlinc -nowarn bindings/kotlin/src bindings/kotlin/test bindings/kotlin/examples -cp $(KOTLIN_CP) \
+	  -d $(BUILD)/mediaedge-kotlin.jar 2>&1 | { grep -v 'deprecated in JDK' || true; }
+	scripts/with-emulator.sh $(EMULATOR) $(KOTLIN_RUN) BindingTestKt @URL@ include/mediaedge.h
+	scripts/with-emulator.sh $(EMULATOR) $(KOTLIN_RUN) QuickStartKt @URL@
 
 # Installs into a temporary prefix and builds a small C program against it from outside the
 # repository four ways (pkg-config and CMake, shared and static); each runs a session against
