@@ -30,6 +30,10 @@ readelf -d "$prefix/lib/libmediaedge.so.$version" | grep -q "Library soname: \[$
 others=$(nm -D --defined-only "$prefix/lib/libmediaedge.so.$version" | awk '{print $3}' | grep -v '^mediaedge_' || true)
 [ -z "$others" ] || fail "symbols exported besides mediaedge_*: $others"
 exported=$(nm -D --defined-only "$prefix/lib/libmediaedge.so.$version" | wc -l)
+# …and exactly the functions the header declares.
+declared=$(grep -E '^[a-z].*\bmediaedge_[a-z0-9_]+\(' "$prefix/include/mediaedge.h" | sed -E 's/.*\b(mediaedge_[a-z0-9_]+)\(.*/\1/' | sort)
+defined=$(nm -D --defined-only "$prefix/lib/libmediaedge.so.$version" | awk '{print $3}' | sort)
+[ "$declared" = "$defined" ] || fail "header and library disagree: $(comm -3 <(echo "$declared") <(echo "$defined") | tr '\n' ' ')"
 grep -q "^#define MEDIAEDGE_VERSION_STRING \"$version\"" "$prefix/include/mediaedge.h" || fail "header version is not $version"
 
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
