@@ -48,4 +48,12 @@ pub struct SessionEvent {
     pub message: String,
 }
 
+impl SessionEvent {
+    /// The same event, concerning `count` events.
+    pub fn with_count(mut self, count: usize) -> SessionEvent {
+        self.count = count;
+        self
+    }
+}
+
 pub type Listener = Arc<dyn Fn(&SessionEvent) + Send + Sync>;

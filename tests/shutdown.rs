@@ -19,14 +19,19 @@ fn black_hole() -> (TcpListener, String) {
     (listener, url)
 }
 
+/// A real-clock client sending into `url` with these timeouts.
+fn client_for(url: &str, request_timeout_ms: u64, shutdown_timeout_ms: u64) -> Client {
+    let config = format!(
+        r#"{{"datastreamId":"ds","streamingMedia":{{"channel":"c","playerName":"p"}},
+            "native":{{"edgeBaseUrl":"{url}","requestTimeoutMs":{request_timeout_ms},"shutdownTimeoutMs":{shutdown_timeout_ms}}}}}"#
+    );
+    Client::with_clock(&config, ClockChoice::System).unwrap()
+}
+
 #[test]
 fn free_returns_within_its_deadline_on_a_dead_network_and_reports_what_was_left() {
     let (_hole, url) = black_hole();
-    let config = format!(
-        r#"{{"datastreamId":"ds","streamingMedia":{{"channel":"c","playerName":"p"}},
-            "native":{{"edgeBaseUrl":"{url}","requestTimeoutMs":600,"shutdownTimeoutMs":200}}}}"#
-    );
-    let client = Client::with_clock(&config, ClockChoice::System).unwrap();
+    let client = client_for(&url, 600, 200);
     let unsent_reported = Arc::new(Mutex::new(Vec::new()));
     let calls_after_free = Arc::new(AtomicUsize::new(0));
     let freed = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -67,11 +72,7 @@ fn free_returns_within_its_deadline_on_a_dead_network_and_reports_what_was_left(
 #[test]
 fn flush_never_waits_past_its_timeout_on_a_dead_network() {
     let (_hole, url) = black_hole();
-    let config = format!(
-        r#"{{"datastreamId":"ds","streamingMedia":{{"channel":"c","playerName":"p"}},
-            "native":{{"edgeBaseUrl":"{url}","requestTimeoutMs":5000,"shutdownTimeoutMs":0}}}}"#
-    );
-    let client = Client::with_clock(&config, ClockChoice::System).unwrap();
+    let client = client_for(&url, 5000, 0);
     let _session = client.start_automatic("p", Player::new(), START_XDM).unwrap();
     let started = Instant::now();
     let err = client.flush(Duration::from_millis(100)).unwrap_err();

@@ -475,14 +475,8 @@ impl Engine {
                         state.pinging = false;
                         state.ping_generation += 1;
                         core.backend_changed.notify_all();
-                        let mut event = self.session_event(
-                            &core,
-                            &state,
-                            SessionEventKind::Failed,
-                            format!("session closed: consent was set to \"out\" ({dropped} queued events dropped)"),
-                        );
-                        event.count = dropped;
-                        after.events.push(event);
+                        let message = format!("session closed: consent was set to \"out\" ({dropped} queued events dropped)");
+                        after.events.push(self.session_event(&core, &state, SessionEventKind::Failed, message).with_count(dropped));
                     }
                     self.finish(&core, after);
                 }
@@ -588,14 +582,8 @@ impl Engine {
                 state.pinging = false;
                 let dropped = self.drop_queued(&mut state, DropReason::Shutdown, &mut after);
                 if dropped > 0 {
-                    let mut event = self.session_event(
-                        &core,
-                        &state,
-                        SessionEventKind::Unsent,
-                        format!("client freed with {dropped} events not delivered"),
-                    );
-                    event.count = dropped;
-                    after.events.push(event);
+                    let message = format!("client freed with {dropped} events not delivered");
+                    after.events.push(self.session_event(&core, &state, SessionEventKind::Unsent, message).with_count(dropped));
                 }
                 total += dropped;
             }

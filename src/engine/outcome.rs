@@ -284,8 +284,7 @@ impl Engine {
         let mut event = self.session_event(core, state, kind, format!("{} not delivered: {reason}", event_type.action()));
         event.event_type = Some(event_type);
         event.http_status = status;
-        event.count = 1;
-        after.events.push(event);
+        after.events.push(event.with_count(1));
         if event_type.ends_session() {
             self.mark_finished(core, state, after);
         }
@@ -309,9 +308,8 @@ impl Engine {
         Counters::add(&self.counters.sessions_failed, 1);
         after.release_player = true;
         let what = if kind == SessionEventKind::Lost { "session lost" } else { "session failed" };
-        let mut event = self.session_event(core, state, kind, format!("{what}: {reason}"));
+        let mut event = self.session_event(core, state, kind, format!("{what}: {reason}")).with_count(dropped);
         event.http_status = status;
-        event.count = dropped;
         after.events.push(event);
     }
 
