@@ -9,7 +9,8 @@ use crate::xdm::EventType;
 pub enum SessionEventKind {
     /// The backend issued the session ID.
     Started,
-    /// The backend refused the session (207, 400, …) or lost it (404); queued events are dropped.
+    /// The backend refused the session (207, 400, …), an automatic session could not be resumed,
+    /// or consent was set to "out"; queued events are dropped (`count`).
     Failed,
     /// The server refused one event for good; later events still go out.
     EventRejected,
