@@ -72,8 +72,11 @@ test-rust:
 	$(CARGO) test --workspace $(CARGO_PROFILE) -- --skip fault_suite_
 	$(CARGO) test $(CARGO_PROFILE) --test faults fault_suite_ -- --nocapture
 
-# The header alone, included twice, as C99, C11 and C++11, warnings as errors.
+# The header alone, included twice, as C99, C11 and C++11, warnings as errors; and every name it
+# defines carries the mediaedge prefix.
 test-header: | $(BUILD)
+	@! grep -nE '^(#define|typedef|enum|struct) *[A-Za-z_]' include/mediaedge.h | grep -vE '(MEDIAEDGE|mediaedge)_' \
+	  || { echo "include/mediaedge.h defines names without the mediaedge prefix (above)"; exit 1; }
 	$(CC) -std=c99 $(CWARN) -Iinclude -c tests-c/header_twice.c -o $(BUILD)/header_c99.o
 	$(CC) -std=c11 $(CWARN) -Iinclude -c tests-c/header_twice.c -o $(BUILD)/header_c11.o
 	$(CXX) -std=c++11 $(CWARN) -Iinclude -x c++ -c tests-c/header_twice.c -o $(BUILD)/header_cxx11.o

@@ -63,17 +63,6 @@
 
 
 /**
- * Default `native.maxQueuedEvents`: about 28 hours of 10-second pings for one session, or a
- * few minutes of outage for a thousand.
- */
-#define DEFAULT_MAX_QUEUED_EVENTS 10000
-
-/**
- * Default `native.maxQueuedBytes` (JSON bytes as sent).
- */
-#define DEFAULT_MAX_QUEUED_BYTES ((8 * 1024) * 1024)
-
-/**
  * `qoe_fields` bit: `bitrate` is set.
  */
 #define MEDIAEDGE_QOE_BITRATE 1
@@ -92,20 +81,6 @@
  * `qoe_fields` bit: `time_to_start` is set.
  */
 #define MEDIAEDGE_QOE_TIME_TO_START 8
-
-/**
- * The longest key or value accepted in metadata, and the most entries.
- */
-#define MAX_METADATA_TEXT 1024
-
-#define MAX_METADATA_ENTRIES 100
-
-#define MediaInfo_DEFAULT_PREROLL_WAITING_MS 250
-
-/**
- * Distinct player states one session may track.
- */
-#define MAX_PLAYER_STATES 10
 
 /**
  * The outcome of every fallible call. On anything but `MEDIAEDGE_OK`,

@@ -318,6 +318,12 @@ impl Session {
         self.engine.send(&self.core, xdm_json)
     }
 
+    /// Like [`Session::send`] for an xdm document the caller already has as JSON values: no
+    /// text to parse.
+    pub fn send_document(&self, xdm: serde_json::Map<String, serde_json::Value>) -> Result<()> {
+        self.engine.send_document(&self.core, xdm)
+    }
+
     /// The client-wide number reported in session events.
     pub fn key(&self) -> u64 {
         self.core.key

@@ -65,9 +65,10 @@ impl Consent {
 
 /// Default `native.maxQueuedEvents`: about 28 hours of 10-second pings for one session, or a
 /// few minutes of outage for a thousand.
-pub const DEFAULT_MAX_QUEUED_EVENTS: usize = 10_000;
-/// Default `native.maxQueuedBytes` (JSON bytes as sent).
-pub const DEFAULT_MAX_QUEUED_BYTES: usize = 8 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_QUEUED_EVENTS: usize = 10_000;
+/// Default `native.maxQueuedBytes`: JSON bytes of the queued events (the caller's text, or the
+/// serialized document), plus 128 per event for what sending adds.
+pub(crate) const DEFAULT_MAX_QUEUED_BYTES: usize = 8 * 1024 * 1024;
 
 impl Config {
     /// The base every request URL starts with, without a trailing slash.

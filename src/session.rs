@@ -79,7 +79,13 @@ pub struct SessionState {
     pub in_ad: bool,
     /// Automatic, ID known, not ended.
     pub pinging: bool,
-    /// Bumped whenever the ping timer is re-armed; a timer with an older number is stale.
+    /// When the next ping is due: one interval after the last event (pinging sessions).
+    pub ping_due: Duration,
+    /// The ping timer in the scheduler, if any: when it fires and its number. An event only
+    /// moves `ping_due`; the timer, when it fires early, re-arms itself for the new due time.
+    /// So the scheduler holds about one ping timer per session, however many events it sends.
+    pub ping_timer: Option<(Duration, u64)>,
+    /// Numbers the ping timers; one that fires with another number is stale.
     pub ping_generation: u64,
     /// The last playhead sent, for the sessionEnd the library sends when a live session is freed.
     pub last_playhead: i64,
@@ -148,6 +154,8 @@ impl SessionCore {
                 busy: false,
                 in_ad: false,
                 pinging: false,
+                ping_due: Duration::ZERO,
+                ping_timer: None,
                 ping_generation: 0,
                 last_playhead: 0,
                 start_xdm: None,

@@ -72,8 +72,11 @@ thread_local! {
     static IN_LISTENER: Cell<bool> = const { Cell::new(false) };
 }
 
-/// JSON bytes an event costs in the queue: its document as serialized, plus the request's
-/// envelope and the session ID added when it is sent.
+/// What an event adds to its JSON when it is sent: the request's envelope, the timestamp, the
+/// playhead and session ID, the configuration's defaults.
+const SENT_OVERHEAD: usize = 128;
+
+/// JSON bytes an event costs in the queue: its document as serialized, plus what sending adds.
 fn queued_size(xdm: &serde_json::Map<String, Value>) -> usize {
     struct Count(usize);
     impl std::io::Write for Count {
@@ -87,7 +90,7 @@ fn queued_size(xdm: &serde_json::Map<String, Value>) -> usize {
     }
     let mut count = Count(0);
     let _ = serde_json::to_writer(&mut count, xdm);
-    count.0 + 128
+    count.0 + SENT_OVERHEAD
 }
 
 impl Engine {
@@ -222,7 +225,17 @@ impl Engine {
 
     /// Validates and queues a caller's event.
     pub fn send(&self, core: &Arc<SessionCore>, xdm_text: &str) -> Result<()> {
-        let document = xdm::parse_document(xdm_text)?;
+        self.send_checked(core, xdm::parse_document(xdm_text)?, Some(xdm_text.len()))
+    }
+
+    /// Validates and queues a caller's event given as a parsed document.
+    pub fn send_document(&self, core: &Arc<SessionCore>, document: serde_json::Map<String, Value>) -> Result<()> {
+        self.send_checked(core, document, None)
+    }
+
+    /// `text_len`: the size of the caller's JSON text, when there was one; it stands for the
+    /// event's size in the queue limits (saving the player's thread a serialization).
+    fn send_checked(&self, core: &Arc<SessionCore>, document: serde_json::Map<String, Value>, text_len: Option<usize>) -> Result<()> {
         // Cheap refusals first, so a dead session does not cost the player a callback.
         self.check_accepting(&core.state.lock())?;
         let prepared = xdm::prepare(document, xdm::Position::Later, core.mode, || core.read_player(), &self.config)?;
@@ -236,7 +249,7 @@ impl Engine {
                 _ => return Err(Error::new(ErrorKind::NotReady, "the session ID is not known yet")),
             }
         }
-        self.enqueue(core, prepared, None)
+        self.enqueue_sized(core, prepared, None, text_len)
     }
 
     fn check_consent(&self) -> Result<()> {
@@ -273,10 +286,21 @@ impl Engine {
         }
     }
 
+    /// The next ping is due one interval from now. A timer already armed for no later than
+    /// that is left to fire and re-arm itself (see `ping_due`); only an earlier due time (the
+    /// shorter ad interval) arms a new one.
     fn rearm_ping(&self, core: &SessionCore, state: &mut SessionState) {
-        state.ping_generation += 1;
         let due = self.clock.now() + self.ping_interval(state);
-        self.scheduler.arm(due, Timer::Ping { session: core.key, generation: state.ping_generation });
+        state.ping_due = due;
+        if !matches!(state.ping_timer, Some((at, _)) if at <= due) {
+            self.arm_ping_timer(core, state, due);
+        }
+    }
+
+    fn arm_ping_timer(&self, core: &SessionCore, state: &mut SessionState, at: Duration) {
+        state.ping_generation += 1;
+        state.ping_timer = Some((at, state.ping_generation));
+        self.scheduler.arm(at, Timer::Ping { session: core.key, generation: state.ping_generation });
     }
 
     /// Takes room in the queue limits for one event, evicting the oldest queued pings if need
@@ -328,11 +352,16 @@ impl Engine {
     }
 
     /// Puts a checked event at the back of the session's FIFO, stamps its time, re-arms the ping
-    /// timer and hands the session to delivery if it was idle. `ping_generation` is set for a
-    /// ping: it is dropped if the timer went stale meanwhile.
-    fn enqueue(&self, core: &Arc<SessionCore>, prepared: Prepared, ping_generation: Option<u64>) -> Result<()> {
+    /// timer and hands the session to delivery if it was idle. `ping_for` is set for a ping: the
+    /// due time it was made for; it is dropped if an event moved the due time meanwhile.
+    fn enqueue(&self, core: &Arc<SessionCore>, prepared: Prepared, ping_for: Option<Duration>) -> Result<()> {
+        self.enqueue_sized(core, prepared, ping_for, None)
+    }
+
+    /// `text_len`: see `send_checked`; otherwise the size is measured.
+    fn enqueue_sized(&self, core: &Arc<SessionCore>, prepared: Prepared, ping_for: Option<Duration>, text_len: Option<usize>) -> Result<()> {
         let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
-        let size = queued_size(&prepared.xdm);
+        let size = text_len.map_or_else(|| queued_size(&prepared.xdm), |len| len + SENT_OVERHEAD);
         let class = match prepared.event_type {
             EventType::Ping => Class::Ping,
             t if t.is_lifecycle() => Class::Lifecycle,
@@ -344,7 +373,7 @@ impl Engine {
         let mut after = AfterUnlock::default();
         {
             let mut state = core.state.lock();
-            let stale_ping = ping_generation.is_some_and(|g| g != state.ping_generation || !state.pinging);
+            let stale_ping = ping_for.is_some_and(|due| due != state.ping_due || !state.pinging);
             let refusal = if stale_ping { Ok(()) } else { self.check_accepting(&state) };
             if stale_ping || refusal.is_err() {
                 drop(state);
@@ -364,7 +393,6 @@ impl Engine {
             if event_type.ends_session() {
                 state.end_queued = true;
                 state.pinging = false;
-                state.ping_generation += 1;
                 after.release_player = true;
             }
             state.outbox.push_back(Outgoing { seq, event_type, xdm, size, request_id: None, attempts: 0, first_failure: None });
@@ -473,7 +501,6 @@ impl Engine {
                         let dropped = self.drop_queued(&mut state, DropReason::Consent, &mut after);
                         state.backend = Backend::Failed("consent was set to \"out\"".into());
                         state.pinging = false;
-                        state.ping_generation += 1;
                         core.backend_changed.notify_all();
                         let message = format!("session closed: consent was set to \"out\" ({dropped} queued events dropped)");
                         after.events.push(self.session_event(&core, &state, SessionEventKind::Failed, message).with_count(dropped));
@@ -533,15 +560,26 @@ impl Engine {
 
     fn ping_due(&self, key: u64, generation: u64) {
         let Some(core) = self.sessions.lock().get(&key).cloned() else { return };
-        {
-            let state = core.state.lock();
-            if state.ping_generation != generation || !state.pinging {
+        let due = {
+            let mut state = core.state.lock();
+            if !matches!(state.ping_timer, Some((_, g)) if g == generation) {
                 return;
             }
-        }
+            state.ping_timer = None;
+            if !state.pinging {
+                return;
+            }
+            let due = state.ping_due;
+            if due > self.clock.now() {
+                // Events moved the due time since this timer was armed.
+                self.arm_ping_timer(&core, &mut state, due);
+                return;
+            }
+            due
+        };
         let Some(details) = core.read_player() else { return };
         let ping = xdm::ping(&details);
-        if let Err(e) = self.enqueue(&core, ping, Some(generation)) {
+        if let Err(e) = self.enqueue(&core, ping, Some(due)) {
             self.logger.log(Level::Debug, || format!("session {key}: ping not queued: {e}"));
         }
     }

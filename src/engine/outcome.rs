@@ -303,7 +303,6 @@ impl Engine {
         let dropped = self.drop_queued(state, DropReason::SessionFailed, after);
         state.backend = Backend::Failed(reason.clone());
         state.pinging = false;
-        state.ping_generation += 1;
         core.backend_changed.notify_all();
         Counters::add(&self.counters.sessions_failed, 1);
         after.release_player = true;
@@ -359,6 +358,5 @@ impl Engine {
         self.logger.log(Level::Warn, || format!("session {}: {reason}; resuming {old} with hasResume", core.key));
         state.resuming_from = Some(old);
         state.pinging = false;
-        state.ping_generation += 1;
     }
 }

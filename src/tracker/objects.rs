@@ -43,8 +43,8 @@ pub enum MediaType {
 }
 
 /// The longest key or value accepted in metadata, and the most entries.
-pub const MAX_METADATA_TEXT: usize = 1024;
-pub const MAX_METADATA_ENTRIES: usize = 100;
+pub(crate) const MAX_METADATA_TEXT: usize = 1024;
+pub(crate) const MAX_METADATA_ENTRIES: usize = 100;
 
 /// Key/value metadata; keys are letters, digits, `_` and `.`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -109,7 +109,7 @@ pub struct MediaInfo {
 }
 
 impl MediaInfo {
-    pub const DEFAULT_PREROLL_WAITING_MS: u64 = 250;
+    pub(crate) const DEFAULT_PREROLL_WAITING_MS: u64 = 250;
 
     pub fn new(id: &str, name: &str, length: f64, stream_type: &str, media_type: MediaType) -> Result<MediaInfo> {
         Ok(MediaInfo {

@@ -12,13 +12,13 @@ use super::objects::{AdBreakInfo, AdInfo, ChapterInfo, MediaInfo, Metadata, QoeI
 use crate::xdm::{round_playhead, EventType};
 
 /// Not playing for this long ends the session; playing again starts a resumed one.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 /// Sessions are restarted (resumed) after this long.
-pub const SESSION_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+pub(crate) const SESSION_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 /// Main content playing this long sends a second `play` (content start).
-pub const CONTENT_START: Duration = Duration::from_secs(1);
+pub(crate) const CONTENT_START: Duration = Duration::from_secs(1);
 /// Distinct player states one session may track.
-pub const MAX_PLAYER_STATES: usize = 10;
+pub(crate) const MAX_PLAYER_STATES: usize = 10;
 
 /// A tracker call, or the internal tick.
 #[derive(Debug, Clone, PartialEq)]

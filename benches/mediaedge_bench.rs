@@ -1,0 +1,387 @@
+//! The benchmark suite: what mediaedge costs its host. Prints a table of figures against their
+//! targets. `cargo bench --bench mediaedge_bench` (or `make bench`) runs the full suite, about
+//! three minutes; `-- --quick` is the smoke mode CI runs (same code, tiny sizes and durations,
+//! figures not meaningful). See BENCHMARKS.md for a full run's results.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use mediaedge::config::Config;
+use mediaedge::delivery::transport::{HttpReply, Transport, TransportError};
+use mediaedge::{ClockChoice, Client, PlayerDetails, Session};
+use serde_json::{json, Map, Value};
+
+struct Mode {
+    quick: bool,
+}
+
+impl Mode {
+    fn pick<T>(&self, quick: T, full: T) -> T {
+        if self.quick {
+            quick
+        } else {
+            full
+        }
+    }
+}
+
+/// Answers every request at once, in-process: sessionStart with a session ID, the rest 204.
+/// Records when each ping arrives, for the ping-timing figure.
+#[derive(Default)]
+struct NullTransport {
+    next_id: std::sync::atomic::AtomicU64,
+    pings: Mutex<Vec<(String, i64, i64)>>, // (session ID, xdm timestamp ms, arrival µs)
+    record_pings: std::sync::atomic::AtomicBool,
+}
+
+fn unix_micros() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
+}
+
+fn parse_ms(ts: &str) -> Option<i64> {
+    // YYYY-MM-DDTHH:MM:SS.mmmZ, all on 2026-… in this bench: seconds of the day are enough for
+    // differences, but use the full date to stay correct across midnight.
+    let b = ts.as_bytes();
+    let n = |r: std::ops::Range<usize>| ts.get(r)?.parse::<i64>().ok();
+    if b.len() < 24 {
+        return None;
+    }
+    let (y, mo, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
+    let (h, mi, s, ms) = (n(11..13)?, n(14..16)?, n(17..19)?, n(20..23)?);
+    // Days since the epoch (civil from days, Howard Hinnant's algorithm).
+    let y2 = if mo <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let doy = (153 * (if mo > 2 { mo - 3 } else { mo + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146097 + doe - 719468;
+    Some((((days * 24 + h) * 60 + mi) * 60 + s) * 1000 + ms)
+}
+
+impl Transport for NullTransport {
+    fn post_json(&self, url: &str, body: &[u8]) -> Result<HttpReply, TransportError> {
+        if url.contains("/va/v1/sessionStart") {
+            let id = self.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let body = json!({"handle": [{"type": "media-analytics:new-session", "payload": [{"sessionId": format!("bench-{id}")}]}]});
+            return Ok(HttpReply { status: 200, retry_after: None, body: body.to_string().into_bytes() });
+        }
+        if url.contains("/va/v1/ping") && self.record_pings.load(std::sync::atomic::Ordering::Relaxed) {
+            let arrival = unix_micros();
+            if let Ok(v) = serde_json::from_slice::<Value>(body) {
+                let xdm = &v["events"][0]["xdm"];
+                if let (Some(id), Some(ts)) = (xdm["mediaCollection"]["sessionID"].as_str(), xdm["timestamp"].as_str().and_then(parse_ms)) {
+                    self.pings.lock().unwrap().push((id.to_string(), ts, arrival));
+                }
+            }
+        }
+        Ok(HttpReply { status: 204, retry_after: None, body: Vec::new() })
+    }
+}
+
+const CONFIG: &str = r#"{"datastreamId":"bench","streamingMedia":{"channel":"bench","playerName":"bench","adPingInterval":1},
+    "native":{"edgeBaseUrl":"http://127.0.0.1:9","maxQueuedEvents":2000000,"maxQueuedBytes":4294967296}}"#;
+const START: &str = r#"{"mediaCollection":{"sessionDetails":{"name":"bench-content","length":3600,"contentType":"VOD"}}}"#;
+
+fn null_client() -> (Client, Arc<NullTransport>) {
+    let transport = Arc::new(NullTransport::default());
+    let client = Client::with_transport(Config::from_json(CONFIG).unwrap(), ClockChoice::System, transport.clone()).unwrap();
+    (client, transport)
+}
+
+fn start_sessions(client: &Client, n: usize) -> Vec<Session> {
+    let sessions: Vec<Session> = (0..n)
+        .map(|i| {
+            let details = move || PlayerDetails { playhead: (i % 600) as f64, ..PlayerDetails::default() };
+            client.start_automatic(&format!("player-{i}"), Arc::new(details), START).unwrap()
+        })
+        .collect();
+    client.flush(Duration::from_secs(60)).unwrap();
+    sessions
+}
+
+fn threads() -> usize {
+    std::fs::read_dir("/proc/self/task").map(|d| d.count()).unwrap_or(0)
+}
+
+fn rss_bytes() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: usize = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+    pages * 4096
+}
+
+struct Percentiles {
+    p50: f64,
+    p99: f64,
+    max: f64,
+}
+
+fn percentiles(mut values: Vec<f64>) -> Percentiles {
+    values.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let at = |q: f64| values[((values.len() as f64 - 1.0) * q).round() as usize];
+    Percentiles { p50: at(0.5), p99: at(0.99), max: *values.last().unwrap() }
+}
+
+struct Row {
+    figure: String,
+    measured: String,
+    target: String,
+    met: Option<bool>,
+}
+
+fn row(rows: &mut Vec<Row>, figure: impl Into<String>, measured: impl Into<String>, target: &str, met: Option<bool>) {
+    let row = Row { figure: figure.into(), measured: measured.into(), target: target.into(), met };
+    eprintln!("  {}: {}", row.figure, row.measured);
+    rows.push(row);
+}
+
+/// A 1 KiB chapterStart, as a caller would pass it.
+fn kib_document() -> String {
+    let pairs: Vec<Value> = (0..16).map(|i| json!({"name": format!("tenant.field{i:02}"), "value": format!("value-{i:02}-abcdefghijklmnop")})).collect();
+    let doc = json!({"eventType": "media.chapterStart", "mediaCollection": {
+        "chapterDetails": {"index": 1, "length": 600, "offset": 0, "friendlyName": "Chapter one of the benchmark"},
+        "customMetadata": pairs}});
+    doc.to_string()
+}
+
+/// Times `iterations` sends of each kind on the caller's thread. With `held`, consent is
+/// "pending" while timing, so the delivery threads stay idle and the figure is the caller's
+/// cost alone; every 5,000 sends the held events are let out (untimed).
+fn time_sends(client: &Client, sessions: &[Session], iterations: usize, held: bool, kib: &str) -> (Percentiles, Percentiles) {
+    let play: Map<String, Value> = serde_json::from_str(r#"{"eventType":"media.play"}"#).unwrap();
+    let hold = |on: bool| {
+        if held {
+            client.set_consent(if on { mediaedge::Consent::Pending } else { mediaedge::Consent::In });
+        }
+    };
+    let (mut parsed, mut text) = (Vec::with_capacity(iterations), Vec::with_capacity(iterations));
+    hold(true);
+    for i in 0..iterations {
+        let session = &sessions[i % sessions.len()];
+        let doc = play.clone();
+        let started = Instant::now();
+        session.send_document(doc).unwrap();
+        parsed.push(started.elapsed().as_nanos() as f64 / 1000.0);
+        let started = Instant::now();
+        session.send(kib).unwrap();
+        text.push(started.elapsed().as_nanos() as f64 / 1000.0);
+        if i % 5_000 == 4_999 {
+            hold(false);
+            client.flush(Duration::from_secs(60)).unwrap();
+            hold(true);
+        }
+    }
+    hold(false);
+    client.flush(Duration::from_secs(60)).unwrap();
+    (percentiles(parsed), percentiles(text))
+}
+
+fn send_cost(mode: &Mode, rows: &mut Vec<Row>) {
+    let kib = kib_document();
+    eprintln!("send cost (1 KiB document: {} bytes)", kib.len());
+    let fmt = |p: &Percentiles| format!("{:.2} / {:.2} / {:.0}", p.p50, p.p99, p.max);
+    for n in [1usize, 1000, 10_000] {
+        let (client, _t) = null_client();
+        let sessions = start_sessions(&client, mode.pick(n.min(100), n));
+        let (a, b) = time_sends(&client, &sessions, mode.pick(2_000, 100_000), true, &kib);
+        row(rows, format!("send, no parsing, {n} sessions: p50 / p99 / max µs"), fmt(&a), "p99 ≤ 2 µs", Some(a.p99 <= 2.0));
+        row(rows, format!("send, parsing 1 KiB, {n} sessions: p50 / p99 / max µs"), fmt(&b), "p99 ≤ 20 µs", Some(b.p99 <= 20.0));
+        if n == 1000 {
+            // The same while the delivery threads work through what is sent, on the same 2 cores.
+            let (a, b) = time_sends(&client, &sessions, mode.pick(2_000, 100_000), false, &kib);
+            row(rows, "  … with delivery running at the same time: no parsing / 1 KiB, p99 µs", format!("{:.2} / {:.2}", a.p99, b.p99), "—", None);
+        }
+        drop(sessions);
+    }
+}
+
+fn ping_timing(mode: &Mode, rows: &mut Vec<Row>) {
+    for n in [1000usize, 10_000] {
+        let (client, transport) = null_client();
+        let sessions = start_sessions(&client, mode.pick(n / 10, n));
+        // In an ad break: pings every second.
+        for session in &sessions {
+            session.send(r#"{"eventType":"media.adBreakStart","mediaCollection":{"advertisingPodDetails":{"index":1,"offset":0}}}"#).unwrap();
+        }
+        client.flush(Duration::from_secs(60)).unwrap();
+        transport.record_pings.store(true, std::sync::atomic::Ordering::Relaxed);
+        let seconds = mode.pick(3, 60);
+        eprintln!("ping timing: {} sessions for {seconds} s", sessions.len());
+        std::thread::sleep(Duration::from_secs(seconds));
+        transport.record_pings.store(false, std::sync::atomic::Ordering::Relaxed);
+        let pings = std::mem::take(&mut *transport.pings.lock().unwrap());
+        // A ping is due one interval after the previous one was made (its timestamp, to the ms).
+        let mut last: HashMap<String, i64> = HashMap::new();
+        let mut late = Vec::new();
+        for (id, ts, arrival) in pings.iter() {
+            if let Some(prev) = last.insert(id.clone(), *ts) {
+                late.push((*arrival - (prev + 1000) * 1000) as f64 / 1000.0);
+            }
+        }
+        let p = percentiles(late.clone());
+        row(
+            rows,
+            format!("ping sent − due, {n} sessions, 1 s ad pings: p50 / p99 / max ms"),
+            format!("{:.2} / {:.2} / {:.1} ({} pings, ±1 ms)", p.p50, p.p99, p.max, late.len()),
+            "p99 ≤ 5 ms",
+            Some(p.p99 <= 5.0),
+        );
+        drop(sessions);
+    }
+}
+
+fn threads_and_memory(mode: &Mode, rows: &mut Vec<Row>) {
+    let base = threads();
+    let mut counts = Vec::new();
+    for n in [1usize, 1000, 10_000] {
+        let (client, _t) = null_client();
+        let sessions = start_sessions(&client, mode.pick(n.min(100), n));
+        counts.push((n, threads() - base));
+        drop(sessions);
+    }
+    let constant = counts.iter().all(|(_, c)| *c == counts[0].1);
+    let text: Vec<String> = counts.iter().map(|(n, c)| format!("{c} at {n}")).collect();
+    row(rows, "threads a client adds, by live sessions", text.join(", "), "constant", Some(constant));
+
+    let (client, _t) = null_client();
+    let n = mode.pick(1000, 10_000);
+    let before = rss_bytes();
+    let sessions = start_sessions(&client, n);
+    std::thread::sleep(Duration::from_millis(200));
+    let per = (rss_bytes().saturating_sub(before)) as f64 / n as f64;
+    row(rows, format!("resident memory per idle session ({n} sessions)"), format!("{:.0} bytes", per), "≤ 2 KiB", Some(per <= 2048.0));
+    drop(sessions);
+}
+
+/// CPU time (µs) of the threads whose name starts with one of `prefixes`, this one included.
+fn cpu_micros(prefixes: &[&str]) -> f64 {
+    let tick = 100.0; // USER_HZ on Linux
+    let me = std::fs::read_to_string("/proc/thread-self/comm").unwrap_or_default();
+    let mut total = 0.0;
+    for entry in std::fs::read_dir("/proc/self/task").into_iter().flatten().flatten() {
+        let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
+        if !(prefixes.iter().any(|p| comm.starts_with(p)) || comm == me) {
+            continue;
+        }
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+        let utime: f64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+        let stime: f64 = fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+        total += (utime + stime) / tick * 1e6;
+    }
+    total
+}
+
+fn throughput(mode: &Mode, rows: &mut Vec<Row>) {
+    let emulator = mediaedge_emulator::Emulator::start().unwrap();
+    let config = format!(
+        r#"{{"datastreamId":"bench","streamingMedia":{{"channel":"bench","playerName":"bench"}},
+            "native":{{"edgeBaseUrl":"{}","maxQueuedEvents":1000000}}}}"#,
+        emulator.base_url()
+    );
+    let client = Client::new(&config).unwrap();
+    let sessions = start_sessions(&client, 64);
+    let per_session = mode.pick(10, 300);
+    let total = sessions.len() * per_session;
+    let cpu_before = cpu_micros(&["mediaedge-"]);
+    let started = Instant::now();
+    for i in 0..per_session {
+        for session in &sessions {
+            session.send(if i % 2 == 0 { r#"{"eventType":"media.play"}"# } else { r#"{"eventType":"media.pauseStart"}"# }).unwrap();
+        }
+    }
+    client.flush(Duration::from_secs(300)).unwrap();
+    let elapsed = started.elapsed().as_secs_f64();
+    let cpu = cpu_micros(&["mediaedge-"]) - cpu_before;
+    let stats = client.stats();
+    let reused = stats.requests_reused_connection as f64 / stats.requests_answered.max(1) as f64 * 100.0;
+    row(
+        rows,
+        format!("throughput to the emulator on loopback ({total} events, 64 sessions, 2 workers)"),
+        format!("{:.0} events/s, {:.1} µs client CPU per event", total as f64 / elapsed, cpu / total as f64),
+        "—",
+        None,
+    );
+    row(
+        rows,
+        "requests on reused connections",
+        format!("{:.2} % ({} of {})", reused, stats.requests_reused_connection, stats.requests_answered),
+        "≥ 99 %",
+        Some(reused >= 99.0),
+    );
+}
+
+fn wakeups(mode: &Mode, rows: &mut Vec<Row>) {
+    let (client, _t) = null_client();
+    let switches = || -> u64 {
+        let mut total = 0;
+        for entry in std::fs::read_dir("/proc/self/task").into_iter().flatten().flatten() {
+            if !std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default().starts_with("mediaedge-") {
+                continue;
+            }
+            let status = std::fs::read_to_string(entry.path().join("status")).unwrap_or_default();
+            for line in status.lines() {
+                if line.starts_with("voluntary_ctxt_switches") || line.starts_with("nonvoluntary_ctxt_switches") {
+                    total += line.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+                }
+            }
+        }
+        total
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    let seconds = mode.pick(1, 10);
+    let before = switches();
+    std::thread::sleep(Duration::from_secs(seconds));
+    let per_second = (switches() - before) as f64 / seconds as f64;
+    row(rows, "wakeups per second, idle client without sessions", format!("{per_second:.1}"), "0", Some(per_second == 0.0));
+    drop(client);
+}
+
+fn library_size(rows: &mut Vec<Row>) {
+    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target").into());
+    let lib = std::path::Path::new(&target).join("release/libmediaedge.so");
+    let stripped = std::env::temp_dir().join(format!("mediaedge-bench-{}.so", std::process::id()));
+    let measured = std::fs::copy(&lib, &stripped)
+        .ok()
+        .and_then(|_| std::process::Command::new("strip").arg(&stripped).status().ok())
+        .filter(|s| s.success())
+        .and_then(|_| std::fs::metadata(&stripped).ok())
+        .map(|m| m.len());
+    let _ = std::fs::remove_file(&stripped);
+    match measured {
+        Some(bytes) => row(
+            rows,
+            "stripped release libmediaedge.so (rustls + ring + webpki roots)",
+            format!("{:.2} MB ({bytes} bytes)", bytes as f64 / 1e6),
+            "≤ 2 MB",
+            Some(bytes <= 2_000_000),
+        ),
+        None => row(rows, "stripped release libmediaedge.so", format!("not measured: build {} first", lib.display()), "≤ 2 MB", None),
+    }
+}
+
+fn main() {
+    let mode = Mode { quick: std::env::args().any(|a| a == "--quick") };
+    eprintln!("mediaedge benchmarks ({} mode)", if mode.quick { "quick smoke" } else { "full" });
+    let mut rows = Vec::new();
+    send_cost(&mode, &mut rows);
+    ping_timing(&mode, &mut rows);
+    threads_and_memory(&mode, &mut rows);
+    throughput(&mode, &mut rows);
+    wakeups(&mode, &mut rows);
+    library_size(&mut rows);
+    println!();
+    println!("| figure | measured | target | met |");
+    println!("|---|---|---|---|");
+    for r in &rows {
+        let met = match r.met {
+            Some(true) => "yes",
+            Some(false) => "NO",
+            None => "—",
+        };
+        println!("| {} | {} | {} | {} |", r.figure, r.measured, r.target, met);
+    }
+    if mode.quick {
+        println!("\n(quick smoke mode: the figures are not meaningful; run without --quick)");
+    }
+}
