@@ -20,7 +20,7 @@ STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 PREFIX   ?= /usr/local
 VALGRIND := valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99
 
-.PHONY: all lib header examples demo demo-tracker install test test-rust test-header test-c test-cpp test-kotlin test-install clean
+.PHONY: all lib header examples demo demo-tracker install test test-rust test-header test-c test-cpp test-kotlin test-install test-gst gst-player bench bench-smoke clean
 
 all: examples
 
@@ -65,7 +65,7 @@ install:
 	    -e 's|@SONAME@|$(SONAME)|g' -e 's|@STATIC_LIBS_CMAKE@|$(subst -l,,$(subst $(eval) ,;,$(STATIC_LIBS)))|g' \
 	    pkg/$$f.cmake.in > $(DESTDIR)$(PREFIX)/lib/cmake/MediaEdge/$$f.cmake; done
 
-test: test-rust test-header test-c test-cpp test-kotlin test-install
+test: test-rust test-header test-c test-cpp test-kotlin test-install test-gst bench-smoke
 
 # Everything but the fault suite, then the fault suite with its table printed.
 test-rust:
@@ -107,6 +107,28 @@ test-kotlin: lib | $(BUILD)
 	  -d $(BUILD)/mediaedge-kotlin.jar 2>&1 | { grep -v 'deprecated in JDK' || true; }
 	scripts/with-emulator.sh $(EMULATOR) $(KOTLIN_RUN) BindingTestKt @URL@ include/mediaedge.h
 	scripts/with-emulator.sh $(EMULATOR) $(KOTLIN_RUN) QuickStartKt @URL@
+
+# The GStreamer player (examples-c/gst_player.c; needs the GStreamer 1.22 -dev packages).
+GST_FLAGS = $(shell pkg-config --cflags --libs gstreamer-1.0)
+gst-player: lib | $(BUILD)
+	$(CC) -std=c99 $(CWARN) -Iinclude examples-c/gst_player.c -o $(BUILD)/gst_player $(GST_FLAGS) $(LDLIBS)
+
+# Makes a 20 s VP8/WebM clip with GStreamer itself, plays it with a pause and a seek against the
+# emulator, and checks the events sent and their playheads against the player's real position.
+test-gst: gst-player
+	gst-launch-1.0 -q videotestsrc num-buffers=600 pattern=ball ! video/x-raw,width=320,height=180,framerate=30/1 \
+	  ! vp8enc deadline=1 target-bitrate=400000 ! webmmux ! filesink location=$(BUILD)/clip.webm
+	scripts/with-emulator.sh $(EMULATOR) sh -c \
+	  '$(BUILD)/gst_player "$$0" $(BUILD)/clip.webm $(BUILD)/gst-positions.log && python3 tests-gst/check_gst.py "$$0" $(BUILD)/gst-positions.log' @URL@
+
+# The benchmark suite (BENCHMARKS.md), about three minutes; the smoke mode only checks it runs.
+bench:
+	$(CARGO) build --release -p mediaedge
+	$(CARGO) bench --bench mediaedge_bench
+
+bench-smoke:
+	$(CARGO) build --release -p mediaedge
+	$(CARGO) bench --bench mediaedge_bench -- --quick
 
 # Installs into a temporary prefix and builds a small C program against it from outside the
 # repository four ways (pkg-config and CMake, shared and static); each runs a session against

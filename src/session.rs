@@ -90,7 +90,8 @@ pub struct SessionState {
     /// The last playhead sent, for the sessionEnd the library sends when a live session is freed.
     pub last_playhead: i64,
     /// The caller's sessionStart document (automatic sessions), to start again after a loss.
-    pub start_xdm: Option<Map<String, Value>>,
+    /// Kept as JSON text: a fraction of the memory of the parsed form, read only on a resume.
+    pub start_xdm: Option<Box<str>>,
     /// What the backend was told about the playback, to restore it after a loss.
     pub playback: Playback,
     /// The lost backend session ID while a resume's sessionStart is on its way.

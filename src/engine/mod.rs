@@ -193,7 +193,7 @@ impl Engine {
         self.check_startable()?;
         core.key = self.next_key();
         if core.mode == Mode::Automatic {
-            core.state.get_mut().start_xdm = Some(start.xdm.clone());
+            core.state.get_mut().start_xdm = Some(Value::Object(start.xdm.clone()).to_string().into_boxed_str());
         }
         let core = Arc::new(core);
         if let Some(player_id) = &core.player_id {

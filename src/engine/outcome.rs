@@ -317,7 +317,8 @@ impl Engine {
     /// first undelivered event, stamped with its time; then everything queued follows.
     fn resume(&self, core: &SessionCore, state: &mut SessionState, reason: String, after: &mut AfterUnlock) {
         state.resumes_in_a_row += 1;
-        let Some(start) = state.start_xdm.clone().filter(|_| state.resumes_in_a_row <= MAX_RESUMES_IN_A_ROW) else {
+        let start = state.start_xdm.as_deref().and_then(|text| serde_json::from_str::<serde_json::Map<String, Value>>(text).ok());
+        let Some(start) = start.filter(|_| state.resumes_in_a_row <= MAX_RESUMES_IN_A_ROW) else {
             let reason = format!("{reason}; resumed {} times without the backend accepting an event", state.resumes_in_a_row - 1);
             self.fail_session(core, state, SessionEventKind::Failed, 404, reason, after);
             return;
