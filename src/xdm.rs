@@ -152,8 +152,12 @@ pub fn parse_document(text: &str) -> Result<Map<String, Value>> {
 
 fn object_at<'a>(parent: &'a mut Map<String, Value>, key: &str, path: &str) -> Result<&'a mut Map<String, Value>> {
     let slot = parent.entry(key.to_string()).or_insert_with(|| Value::Object(Map::new()));
-    let described = describe(slot);
-    slot.as_object_mut().ok_or_else(|| invalid(path, format!("expected an object, got {described}")))
+    if !slot.is_object() {
+        // Described only on failure: serializing a large object on every event was a
+        // measurable share of a send's cost.
+        return Err(invalid(path, format!("expected an object, got {}", describe(slot))));
+    }
+    Ok(slot.as_object_mut().expect("checked to be an object"))
 }
 
 fn set_default(map: &mut Map<String, Value>, key: &str, value: Option<&str>) {
@@ -241,11 +245,12 @@ fn check_required(event_type: EventType, media: &Map<String, Value>, qoe_later: 
             Some(v) => return Err(invalid(&path, format!("expected an object, got {}", describe(v)))),
         };
         for (field, kind) in fields {
-            let field_path = format!("{path}.{field}");
-            match kind {
-                None => require_string(details, field, &field_path)?,
-                Some(integer) => require_number(details, field, &field_path, *integer)?,
-            }
+            let checked = match kind {
+                None => require_string(details, field, ""),
+                Some(integer) => require_number(details, field, "", *integer),
+            };
+            // The path is only spelled out for a failure.
+            checked.map_err(|e| invalid(&format!("{path}.{field}"), e.message.trim_start_matches(": ")))?;
         }
     }
     if event_type == EventType::StatesUpdate {
