@@ -71,7 +71,8 @@ static void sync_playhead(player *p) {
     gint64 position = 0;
     if (gst_element_query_position(p->pipeline, GST_FORMAT_TIME, &position)) {
         check(p, mediaedge_tracker_update_playhead(p->tracker, (double)position / GST_SECOND), "update_playhead");
-        if (p->log) fprintf(p->log, "%.0f %.0f\n", wall_ms(), (double)position / GST_MSECOND);
+        /* Milliseconds truncated, as event timestamps are. */
+        if (p->log) fprintf(p->log, "%lld %lld\n", (long long)wall_ms(), (long long)(position / GST_MSECOND));
     }
 }
 

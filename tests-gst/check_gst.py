@@ -1,6 +1,8 @@
 """Checks what gst_player sent against what the player really did: the recorded sequence of
 events, and every event's playhead within 1 s of the player's real position at the event's
-timestamp (from the player's position log, "wall_ms position_ms" every 100 ms).
+timestamp (from the player's position log, "wall_ms position_ms" every 100 ms and just before
+every tracker call): the last sample at or before the event's millisecond, both truncated to
+the millisecond, so a sample taken after a seek landed counts for the event it preceded.
 
 usage: check_gst.py EDGE_BASE_URL POSITION_LOG"""
 import bisect
@@ -30,12 +32,10 @@ def main(url, log_path):
         xdm = r["body"]["events"][0]["xdm"]
         ts = datetime.datetime.strptime(xdm["timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc)
         ms = ts.timestamp() * 1000
-        i = bisect.bisect_right(times, ms) - 1
-        if i < 0:
-            real = 0.0  # before the first position sample: the start
-        else:
-            real = positions[i][1] / 1000
-        off = abs(xdm["mediaCollection"]["playhead"] - real)
+        playhead = xdm["mediaCollection"]["playhead"]
+        i = bisect.bisect_right(times, round(ms)) - 1
+        real = positions[i][1] / 1000 if i >= 0 else 0.0  # before the first sample: the start
+        off = abs(playhead - real)
         worst = max(worst, off)
         print(f"  {r['action']:16} playhead {xdm['mediaCollection']['playhead']:3}  real {real:6.2f} s")
         if off > 1.0:
