@@ -54,6 +54,15 @@ impl Consent {
         }
     }
 
+    /// The inverse of `consent as u8`.
+    pub fn from_u8(value: u8) -> Consent {
+        match value {
+            v if v == Consent::Out as u8 => Consent::Out,
+            v if v == Consent::Pending as u8 => Consent::Pending,
+            _ => Consent::In,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Consent::In => "in",

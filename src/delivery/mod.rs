@@ -90,10 +90,6 @@ impl ReadyQueue {
         self.available.notify_all();
         self.idle.notify_all();
     }
-
-    pub fn is_shut_down(&self) -> bool {
-        self.state.lock().shut_down
-    }
 }
 
 /// A delivery worker's body. A panic while serving one session (a bug) is contained: that

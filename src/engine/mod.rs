@@ -51,7 +51,8 @@ pub struct Engine {
     pending: Mutex<usize>,
     drained: Condvar,
     budget: Mutex<Budget>,
-    consent: Mutex<Consent>,
+    /// `Consent as u8`: read on every send, so an atomic rather than a lock.
+    consent: std::sync::atomic::AtomicU8,
     counters: Counters,
     closed: AtomicBool,
     tickers: Mutex<HashMap<u64, std::sync::Weak<dyn Ticking>>>,
@@ -114,7 +115,7 @@ impl Engine {
             pending: Mutex::new(0),
             drained: Condvar::new(),
             budget: Mutex::new(budget),
-            consent: Mutex::new(consent),
+            consent: std::sync::atomic::AtomicU8::new(consent as u8),
             counters: Counters::default(),
             closed: AtomicBool::new(false),
             tickers: Mutex::new(HashMap::new()),
@@ -253,7 +254,7 @@ impl Engine {
     }
 
     fn check_consent(&self) -> Result<()> {
-        if *self.consent.lock() == Consent::Out {
+        if self.consent() == Consent::Out {
             return Err(Error::new(ErrorKind::ConsentOut, "consent is \"out\": nothing is tracked until it is set to \"in\""));
         }
         Ok(())
@@ -275,7 +276,8 @@ impl Engine {
 
     /// Whether a session with something sendable may go to delivery now.
     fn may_send(&self) -> bool {
-        *self.consent.lock() == Consent::In && !self.ready.is_shut_down()
+        // `closed` is set with the delivery queue's shutdown and costs no lock.
+        self.consent() == Consent::In && !self.is_closed()
     }
 
     fn ping_interval(&self, state: &SessionState) -> Duration {
@@ -471,13 +473,13 @@ impl Engine {
     // ---- consent --------------------------------------------------------------------------
 
     pub fn consent(&self) -> Consent {
-        *self.consent.lock()
+        Consent::from_u8(self.consent.load(Ordering::Acquire))
     }
 
     /// `in` sends what was held; `pending` holds new requests (one already on its way finishes);
     /// `out` drops everything queued and closes every session.
     pub fn set_consent(&self, consent: Consent) {
-        *self.consent.lock() = consent;
+        self.consent.store(consent as u8, Ordering::Release);
         self.logger.log(Level::Info, || format!("consent set to {}", consent.name()));
         match consent {
             Consent::Pending => {}
