@@ -62,26 +62,6 @@ fn unix_micros() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
 }
 
-fn parse_ms(ts: &str) -> Option<i64> {
-    // YYYY-MM-DDTHH:MM:SS.mmmZ, all on 2026-… in this bench: seconds of the day are enough for
-    // differences, but use the full date to stay correct across midnight.
-    let b = ts.as_bytes();
-    let n = |r: std::ops::Range<usize>| ts.get(r)?.parse::<i64>().ok();
-    if b.len() < 24 {
-        return None;
-    }
-    let (y, mo, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
-    let (h, mi, s, ms) = (n(11..13)?, n(14..16)?, n(17..19)?, n(20..23)?);
-    // Days since the epoch (civil from days, Howard Hinnant's algorithm).
-    let y2 = if mo <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let doy = (153 * (if mo > 2 { mo - 3 } else { mo + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146097 + doe - 719468;
-    Some((((days * 24 + h) * 60 + mi) * 60 + s) * 1000 + ms)
-}
-
 impl Transport for NullTransport {
     fn post_json(&self, url: &str, body: &[u8]) -> Result<HttpReply, TransportError> {
         if url.contains("/va/v1/sessionStart") {
@@ -94,7 +74,7 @@ impl Transport for NullTransport {
             // Found by position rather than parsed, to keep the recording's cost off the figure.
             let text = std::str::from_utf8(body).unwrap_or("");
             let field = |name: &str| text.split(name).nth(1).and_then(|rest| rest.split('"').next());
-            if let (Some(id), Some(ts)) = (field("\"sessionID\":\""), field("\"timestamp\":\"").and_then(parse_ms)) {
+            if let (Some(id), Some(ts)) = (field("\"sessionID\":\""), field("\"timestamp\":\"").and_then(mediaedge_emulator::validate::parse_timestamp_ms)) {
                 self.pings.lock().unwrap().push((id.to_string(), ts, arrival));
             }
         }

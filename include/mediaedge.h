@@ -550,10 +550,11 @@ enum mediaedge_status mediaedge_client_new_with_manual_clock(const char *config_
 
 /**
  * Flushes queued events for up to `native.shutdownTimeoutMs`, stops the client's threads and
- * frees it; returns within that deadline (plus a few milliseconds) even with the network dead.
- * Events still queued then are dropped, reported per session to the event callback
- * (MEDIAEDGE_SESSION_UNSENT with their `count`) and counted; no callback is called after this
- * returns. A request already on the wire when the deadline passes is abandoned: its thread
+ * frees it; returns within that deadline plus at most 50 ms even with the network dead (and
+ * after any of your callbacks still running at that moment has returned). Events still queued
+ * then are dropped, reported per session to the event callback (MEDIAEDGE_SESSION_UNSENT with
+ * their `count`) and counted; no callback is called after this returns. With consent
+ * "pending", held events cannot go out, so free does not wait for them. A request already on the wire when the deadline passes is abandoned: its thread
  * finishes on its own within `native.requestTimeoutMs`, calling nothing. Sessions still held
  * keep their handles valid (free them too), but their calls return
  * MEDIAEDGE_ERR_CLIENT_CLOSED. NULL is ignored. Must not be called from a callback.

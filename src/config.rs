@@ -72,6 +72,10 @@ impl Consent {
     }
 }
 
+/// The Web SDK's allowed ping intervals, in seconds, for the client and for trackers.
+const MAIN_PING_RANGE: (f64, f64) = (10.0, 50.0);
+const AD_PING_RANGE: (f64, f64) = (1.0, 10.0);
+
 /// Default `native.maxQueuedEvents`: about 28 hours of 10-second pings for one session, or a
 /// few minutes of outage for a thousand.
 pub(crate) const DEFAULT_MAX_QUEUED_EVENTS: usize = 10_000;
@@ -245,8 +249,8 @@ impl Config {
         let channel = media.required_string("channel")?;
         let player_name = media.required_string("playerName")?;
         let app_version = media.string("appVersion")?;
-        let main_ping = media.number_in("mainPingInterval", 10.0, 50.0)?.unwrap_or(10.0);
-        let ad_ping = media.number_in("adPingInterval", 1.0, 10.0)?.unwrap_or(10.0);
+        let main_ping = media.number_in("mainPingInterval", MAIN_PING_RANGE.0, MAIN_PING_RANGE.1)?.unwrap_or(10.0);
+        let ad_ping = media.number_in("adPingInterval", AD_PING_RANGE.0, AD_PING_RANGE.1)?.unwrap_or(10.0);
 
         let empty = Value::Object(Map::new());
         let native = Fields::new(
@@ -335,10 +339,10 @@ impl TrackerConfig {
         let root: Value = serde_json::from_str(text).map_err(|e| config_error("$", format!("not valid JSON: {e}")))?;
         let fields = Fields::new("", &root, &["channel", "mainPingInterval", "adPingInterval"])?;
         config.channel = fields.string("channel")?;
-        if let Some(main) = fields.number_in("mainPingInterval", 10.0, 50.0)? {
+        if let Some(main) = fields.number_in("mainPingInterval", MAIN_PING_RANGE.0, MAIN_PING_RANGE.1)? {
             config.main_ping_interval = Duration::from_secs_f64(main);
         }
-        if let Some(ad) = fields.number_in("adPingInterval", 1.0, 10.0)? {
+        if let Some(ad) = fields.number_in("adPingInterval", AD_PING_RANGE.0, AD_PING_RANGE.1)? {
             config.ad_ping_interval = Duration::from_secs_f64(ad);
         }
         Ok(config)

@@ -17,16 +17,15 @@ use crate::clock::format_timestamp;
 use crate::engine::{Engine, Ticking};
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{SessionEvent, SessionEventKind};
-use crate::session::{Phase, SessionCore};
+use crate::session::SessionCore;
 use crate::xdm::{self, Mode, PlayerDetails, Position, Prepared};
 
 pub use objects::{AdBreakInfo, AdInfo, ChapterInfo, MediaInfo, MediaType, Metadata, QoeInfo, StateInfo};
 pub use rules::Call;
-use rules::{Emitted, Output, Rules, Settings, Stamp};
+use rules::{Emitted, Output, Rules, Stamp};
 
 struct State {
     rules: Rules,
-    settings: Settings,
     /// The backend session the rules' events go to, while one is open.
     session: Option<Arc<SessionCore>>,
     /// The tick armed last: its due time and number (older ticks are stale).
@@ -53,7 +52,7 @@ impl Tracker {
         let key = engine.next_key();
         let core = Arc::new(TrackerCore {
             key,
-            state: Mutex::new(State { rules: Rules::new(settings.clone()), settings, session: None, armed: None, generation: 0 }),
+            state: Mutex::new(State { rules: Rules::new(settings), session: None, armed: None, generation: 0 }),
         });
         let weak: Weak<dyn Ticking> = Arc::downgrade(&(core.clone() as Arc<dyn Ticking>));
         engine.register_ticker(key, weak);
@@ -105,13 +104,6 @@ impl Tracker {
             crate::session::Backend::Known(id) => Some(id.clone()),
             _ => None,
         }
-    }
-
-    /// The phase of the tracker's current backend session, if one is open.
-    pub fn session_phase(&self) -> Option<Phase> {
-        let session = self.core.state.lock().session.clone()?;
-        let phase = session.state.lock().phase();
-        Some(phase)
     }
 
     pub fn in_session(&self) -> bool {
@@ -173,9 +165,8 @@ impl TrackerCore {
                         if !started {
                             // The session could not start (consent out, no room, closed): the
                             // tracker is as if the call had not been made, or idle.
-                            let settings = state.settings.clone();
                             if is_start {
-                                state.rules = Rules::new(settings);
+                                state.rules.reset();
                             } else {
                                 state.rules.abandon_session();
                             }

@@ -225,6 +225,11 @@ impl Rules {
         self.media.is_some()
     }
 
+    /// Back to no session, keeping the settings.
+    pub fn reset(&mut self) {
+        *self = Rules::new(self.settings.clone());
+    }
+
     /// The backend session could not be (re)started: carry on as idle, so that the next call
     /// while playing tries again.
     pub fn abandon_session(&mut self) {
