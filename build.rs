@@ -72,6 +72,7 @@ fn main() {
         style: cbindgen::Style::Both,
         usize_is_size_t: true,
         enumeration: cbindgen::EnumConfig { prefix_with_name: false, ..Default::default() },
+        export: cbindgen::ExportConfig { exclude: core_constants(), ..Default::default() },
         ..Default::default()
     };
 
@@ -83,4 +84,16 @@ fn main() {
     if env::var_os("MEDIAEDGE_WRITE_HEADER").is_some() {
         header.write_to_file(crate_dir.join("include").join("mediaedge.h"));
     }
+}
+
+/// The core's public constants (`src/limits.rs`), which cbindgen would copy into the header
+/// unprefixed; the header has them as `MEDIAEDGE_MAX_*` from `src/ffi/limits.rs`.
+fn core_constants() -> Vec<String> {
+    println!("cargo:rerun-if-changed=src/limits.rs");
+    let text = std::fs::read_to_string("src/limits.rs").expect("src/limits.rs is readable");
+    text.lines()
+        .filter_map(|line| line.trim().strip_prefix("pub const "))
+        .filter_map(|rest| rest.split(':').next())
+        .map(|name| name.trim().to_string())
+        .collect()
 }

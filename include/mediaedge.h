@@ -83,6 +83,51 @@
 #define MEDIAEDGE_QOE_TIME_TO_START 8
 
 /**
+ * Longest configuration document (client or tracker), bytes without the NUL.
+ */
+#define MEDIAEDGE_MAX_CONFIG_BYTES 1048576
+
+/**
+ * Longest xdm document (sessionStart or any later event), bytes without the NUL.
+ */
+#define MEDIAEDGE_MAX_XDM_BYTES 65536
+
+/**
+ * Longest player id of an automatic session.
+ */
+#define MEDIAEDGE_MAX_PLAYER_ID_BYTES 256
+
+/**
+ * Longest id, name or stream type of a tracker object, and longest error id.
+ */
+#define MEDIAEDGE_MAX_NAME_BYTES 1024
+
+/**
+ * Longest metadata key.
+ */
+#define MEDIAEDGE_MAX_METADATA_KEY_BYTES 256
+
+/**
+ * Longest metadata value.
+ */
+#define MEDIAEDGE_MAX_METADATA_VALUE_BYTES 1024
+
+/**
+ * Most entries in one metadata object.
+ */
+#define MEDIAEDGE_MAX_METADATA_ENTRIES 100
+
+/**
+ * Most bytes of keys and values together in one metadata object.
+ */
+#define MEDIAEDGE_MAX_METADATA_TOTAL_BYTES 32768
+
+/**
+ * Deepest nesting of arrays and objects in any JSON argument.
+ */
+#define MEDIAEDGE_MAX_JSON_DEPTH 128
+
+/**
  * The outcome of every fallible call. On anything but `MEDIAEDGE_OK`,
  * `mediaedge_last_error_message()` says what went wrong.
  */

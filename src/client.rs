@@ -152,6 +152,7 @@ impl Client {
         if player_id.is_empty() {
             return Err(Error::new(ErrorKind::InvalidArgument, "player_id: must not be empty"));
         }
+        crate::limits::check_len("player_id", player_id.len(), crate::limits::MAX_PLAYER_ID_BYTES)?;
         self.engine.check_startable()?;
         let document = xdm::parse_document(start_xdm)?;
         let start =

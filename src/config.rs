@@ -222,6 +222,7 @@ fn millis(n: f64) -> Duration {
 impl Config {
     /// Parses and checks a configuration document.
     pub fn from_json(text: &str) -> Result<Config> {
+        crate::limits::check_len("config", text.len(), crate::limits::MAX_CONFIG_BYTES)?;
         let root: Value = serde_json::from_str(text).map_err(|e| config_error("$", format!("not valid JSON: {e}")))?;
         let top = Fields::new(
             "",
@@ -336,6 +337,7 @@ impl TrackerConfig {
             ad_ping_interval: client.ad_ping_interval,
         };
         let Some(text) = text else { return Ok(config) };
+        crate::limits::check_len("tracker config", text.len(), crate::limits::MAX_CONFIG_BYTES)?;
         let root: Value = serde_json::from_str(text).map_err(|e| config_error("$", format!("not valid JSON: {e}")))?;
         let fields = Fields::new("", &root, &["channel", "mainPingInterval", "adPingInterval"])?;
         config.channel = fields.string("channel")?;

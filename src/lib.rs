@@ -11,6 +11,7 @@ mod engine;
 pub mod error;
 pub mod events;
 pub mod ffi;
+pub mod limits;
 pub mod log;
 mod resume;
 pub mod scheduler;

@@ -143,6 +143,7 @@ fn describe(v: &Value) -> String {
 
 /// Parses the caller's xdm document; it must be a JSON object.
 pub fn parse_document(text: &str) -> Result<Map<String, Value>> {
+    crate::limits::check_len("xdm", text.len(), crate::limits::MAX_XDM_BYTES)?;
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(other) => Err(invalid("xdm", format!("expected a JSON object, got {}", describe(&other)))),

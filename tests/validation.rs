@@ -143,3 +143,42 @@ fn config_errors_name_the_path() {
         .unwrap();
     assert_eq!(err.message, "native.deliveryWorkers: expected a number >= 1, got 0");
 }
+
+#[test]
+fn oversized_and_deeply_nested_inputs_are_refused_before_parsing() {
+    use mediaedge::limits::{MAX_CONFIG_BYTES, MAX_JSON_DEPTH, MAX_PLAYER_ID_BYTES, MAX_XDM_BYTES};
+    let emulator = Emulator::start().unwrap();
+    let client = manual_client(&emulator);
+    let session = client.start_automatic("p1", Player::new(), START_XDM).unwrap();
+    flush(&client);
+    let before = emulator.media_requests().len();
+
+    // One byte over the limit: refused by length, whatever the text holds.
+    let padding = |total: usize, fixed: usize| "x".repeat(total - fixed);
+    let shell = r#"{"eventType":"media.play","mediaCollection":{"customMetadata":{"k":""}}}"#;
+    let over = shell.replace(r#""k":"""#, &format!(r#""k":"{}""#, padding(MAX_XDM_BYTES + 1, shell.len())));
+    assert_eq!(over.len(), MAX_XDM_BYTES + 1);
+    let err = session.send(&over).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::InvalidArgument);
+    assert_eq!(err.message, format!("xdm: longer than the limit of {MAX_XDM_BYTES} bytes"));
+    // At the limit: parsed and checked like any other event.
+    let at = shell.replace(r#""k":"""#, &format!(r#""k":"{}""#, padding(MAX_XDM_BYTES, shell.len())));
+    session.send(&at).unwrap();
+
+    // Nesting deeper than serde_json's recursion limit is a JSON error, not a stack overflow.
+    let deep = format!(r#"{{"eventType":"media.play","x":{}{}}}"#, "[".repeat(MAX_JSON_DEPTH + 10), "]".repeat(MAX_JSON_DEPTH + 10));
+    let err = session.send(&deep).unwrap_err();
+    assert!(err.message.contains("recursion limit"), "{}", err.message);
+
+    let long_id = "p".repeat(MAX_PLAYER_ID_BYTES + 1);
+    let err = client.start_automatic(&long_id, Player::new(), START_XDM).err().unwrap();
+    assert_eq!(err.message, format!("player_id: longer than the limit of {MAX_PLAYER_ID_BYTES} bytes"));
+    let huge_config = format!(r#"{{"datastreamId":"{}"}}"#, "d".repeat(MAX_CONFIG_BYTES));
+    let err = Client::new(&huge_config).err().unwrap();
+    assert_eq!(err.kind, ErrorKind::InvalidArgument);
+    assert_eq!(err.message, format!("config: longer than the limit of {MAX_CONFIG_BYTES} bytes"));
+
+    flush(&client);
+    let sent = emulator.media_requests();
+    assert_eq!(sent.len(), before + 1, "only the event at the limit went out");
+}

@@ -8,6 +8,7 @@ use super::callbacks::{
     UserData,
 };
 use super::status::mediaedge_status;
+use crate::limits::{MAX_CONFIG_BYTES, MAX_PLAYER_ID_BYTES, MAX_XDM_BYTES};
 use super::strings::str_in;
 use super::{borrow, require_out, write_out};
 use crate::client::{ClockChoice, Client};
@@ -25,7 +26,7 @@ pub struct mediaedge_client {
 fn new_client(config_json: *const c_char, clock: ClockChoice, out: *mut *mut mediaedge_client) -> Result<(), Error> {
     require_out(out, "out")?;
     // SAFETY: the caller passes a NUL-terminated string or NULL.
-    let config = unsafe { str_in(config_json, "config_json") }?;
+    let config = unsafe { str_in(config_json, "config_json", MAX_CONFIG_BYTES) }?;
     let client = Client::with_clock(config, clock)?;
     let handle = Box::into_raw(Box::new(mediaedge_client { client }));
     // SAFETY: `out` was checked non-NULL; the caller guarantees it is writable.
@@ -124,7 +125,7 @@ pub extern "C" fn mediaedge_client_send_event(
     ffi_boundary!({
         // SAFETY: NULL or a live client handle; NULL or NUL-terminated strings.
         let (client, player_id, xdm) =
-            unsafe { (borrow(client, "client")?, str_in(player_id, "player_id")?, str_in(xdm_json, "xdm_json")?) };
+            unsafe { (borrow(client, "client")?, str_in(player_id, "player_id", MAX_PLAYER_ID_BYTES)?, str_in(xdm_json, "xdm_json", MAX_XDM_BYTES)?) };
         client.client.send_by_player(player_id, xdm)
     })
 }

@@ -6,6 +6,7 @@
 use std::ffi::c_char;
 
 use super::status::mediaedge_status;
+use crate::limits::{MAX_METADATA_KEY_BYTES, MAX_METADATA_VALUE_BYTES, MAX_NAME_BYTES};
 use super::strings::str_in;
 use super::{borrow_mut, require_out, write_out};
 use crate::error::{Error, ErrorKind};
@@ -135,7 +136,7 @@ pub extern "C" fn mediaedge_media_new(
     ffi_boundary!({
         // SAFETY: NULL or NUL-terminated strings.
         let (id, name, stream_type) =
-            unsafe { (str_in(id, "id")?, str_in(name, "name")?, str_in(stream_type, "stream_type")?) };
+            unsafe { (str_in(id, "id", MAX_NAME_BYTES)?, str_in(name, "name", MAX_NAME_BYTES)?, str_in(stream_type, "stream_type", MAX_NAME_BYTES)?) };
         let media_type = match media_type {
             MEDIAEDGE_MEDIA_TYPE_VIDEO => MediaType::Video,
             MEDIAEDGE_MEDIA_TYPE_AUDIO => MediaType::Audio,
@@ -179,7 +180,7 @@ pub extern "C" fn mediaedge_ad_break_new(
 ) -> mediaedge_status {
     ffi_boundary!({
         // SAFETY: NULL or a NUL-terminated string.
-        let name = unsafe { str_in(name, "name") }?;
+        let name = unsafe { str_in(name, "name", MAX_NAME_BYTES) }?;
         hand_out(mediaedge_ad_break { inner: AdBreakInfo::new(name, position, start_time)? }, out)
     })
 }
@@ -195,7 +196,7 @@ pub extern "C" fn mediaedge_ad_new(
 ) -> mediaedge_status {
     ffi_boundary!({
         // SAFETY: NULL or NUL-terminated strings.
-        let (id, name) = unsafe { (str_in(id, "id")?, str_in(name, "name")?) };
+        let (id, name) = unsafe { (str_in(id, "id", MAX_NAME_BYTES)?, str_in(name, "name", MAX_NAME_BYTES)?) };
         hand_out(mediaedge_ad { inner: AdInfo::new(id, name, position, length)? }, out)
     })
 }
@@ -211,7 +212,7 @@ pub extern "C" fn mediaedge_chapter_new(
 ) -> mediaedge_status {
     ffi_boundary!({
         // SAFETY: NULL or a NUL-terminated string.
-        let name = unsafe { str_in(name, "name") }?;
+        let name = unsafe { str_in(name, "name", MAX_NAME_BYTES) }?;
         hand_out(mediaedge_chapter { inner: ChapterInfo::new(name, position, start_time, length)? }, out)
     })
 }
@@ -233,7 +234,7 @@ pub extern "C" fn mediaedge_qoe_new(
 pub extern "C" fn mediaedge_state_new(name: *const c_char, out: *mut *mut mediaedge_state) -> mediaedge_status {
     ffi_boundary!({
         // SAFETY: NULL or a NUL-terminated string.
-        let name = unsafe { str_in(name, "name") }?;
+        let name = unsafe { str_in(name, "name", MAX_NAME_BYTES) }?;
         hand_out(mediaedge_state { inner: StateInfo::new(name)? }, out)
     })
 }
@@ -258,8 +259,8 @@ pub extern "C" fn mediaedge_metadata_set(
         let (metadata, key, value) = unsafe {
             (
                 borrow_mut(metadata, "metadata")?,
-                str_in(key, "key")?,
-                str_in(value, "value")?,
+                str_in(key, "key", MAX_METADATA_KEY_BYTES)?,
+                str_in(value, "value", MAX_METADATA_VALUE_BYTES)?,
             )
         };
         metadata.inner.set(key, value)

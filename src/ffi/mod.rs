@@ -12,6 +12,7 @@
 mod boundary;
 mod callbacks;
 mod client;
+mod limits;
 mod media_objects;
 mod session;
 mod stats;
@@ -22,6 +23,7 @@ mod version;
 
 pub use callbacks::*;
 pub use client::*;
+pub use limits::*;
 pub use media_objects::*;
 pub use session::*;
 pub use stats::*;

@@ -1,23 +1,30 @@
 //! Strings across the boundary: NUL-terminated UTF-8 in (copied before the call returns), and
 //! out into a caller's buffer with the needed size reported.
 
-use std::ffi::{c_char, CStr};
+use std::ffi::c_char;
 
 use crate::error::{Error, ErrorKind};
+use crate::limits::too_long;
 
-/// Borrows a C string as `&str` after the NULL and UTF-8 checks.
+/// Borrows a C string as `&str` after the NULL, length and UTF-8 checks. The length is
+/// measured with `strnlen`, so a string over `max` bytes is refused after reading `max + 1` of
+/// them, however long it is (or if its NUL is missing within reach).
 ///
 /// # Safety
 /// `ptr` must be NULL or point to a NUL-terminated string that stays valid for `'a`.
-pub(crate) unsafe fn str_in<'a>(ptr: *const c_char, name: &str) -> Result<&'a str, Error> {
+pub(crate) unsafe fn str_in<'a>(ptr: *const c_char, name: &str, max: usize) -> Result<&'a str, Error> {
     if ptr.is_null() {
         return Err(Error::new(ErrorKind::InvalidArgument, format!("{name}: must not be NULL")));
     }
-    // SAFETY: non-NULL, and the caller guarantees a NUL-terminated string alive for 'a.
-    let bytes = unsafe { CStr::from_ptr(ptr) };
-    bytes
-        .to_str()
-        .map_err(|_| Error::new(ErrorKind::InvalidArgument, format!("{name}: not valid UTF-8")))
+    // SAFETY: non-NULL and NUL-terminated (caller's guarantee); strnlen reads no further than
+    // the NUL or `max + 1` bytes, whichever comes first.
+    let len = unsafe { libc::strnlen(ptr, max + 1) };
+    if len > max {
+        return Err(too_long(name, max));
+    }
+    // SAFETY: `len` bytes from `ptr` were just measured to be readable and free of NULs.
+    let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) };
+    std::str::from_utf8(bytes).map_err(|_| Error::new(ErrorKind::InvalidArgument, format!("{name}: not valid UTF-8")))
 }
 
 /// Copies `value` and a NUL into `buf` (of `len` bytes). `needed`, if not NULL, always receives

@@ -9,6 +9,7 @@ use super::media_objects::{
     mediaedge_state,
 };
 use super::status::mediaedge_status;
+use crate::limits::{MAX_CONFIG_BYTES, MAX_NAME_BYTES};
 use super::strings::{str_in, str_out};
 use super::{borrow, borrow_optional, require_out, write_out};
 use crate::error::{Error, ErrorKind};
@@ -54,7 +55,7 @@ pub extern "C" fn mediaedge_tracker_new(
             None
         } else {
             // SAFETY: non-NULL, so a NUL-terminated string per the contract.
-            Some(unsafe { str_in(config_json, "config_json") }?)
+            Some(unsafe { str_in(config_json, "config_json", MAX_CONFIG_BYTES) }?)
         };
         let tracker = client.client.create_tracker(config)?;
         // SAFETY: `out` was checked non-NULL; the caller guarantees it is writable.
@@ -116,7 +117,7 @@ pub extern "C" fn mediaedge_tracker_track_error(tracker: *const mediaedge_tracke
     ffi_boundary!({
         track(tracker, || {
             // SAFETY: NULL or a NUL-terminated string.
-            Ok(Call::Error(unsafe { str_in(error_id, "error_id") }?.to_string()))
+            Ok(Call::Error(unsafe { str_in(error_id, "error_id", MAX_NAME_BYTES) }?.to_string()))
         })
     })
 }

@@ -87,6 +87,7 @@ impl Tracker {
         self.track(Call::SessionEnd)
     }
     pub fn track_error(&self, error_id: &str) -> Result<()> {
+        crate::limits::check_len("error_id", error_id.len(), crate::limits::MAX_NAME_BYTES)?;
         self.track(Call::Error(error_id.to_string()))
     }
     pub fn update_playhead(&self, seconds: f64) -> Result<()> {

@@ -7,6 +7,10 @@ use serde_json::{json, Map, Value};
 
 use super::names::{AD_METADATA_KEYS, MEDIA_METADATA_KEYS};
 use crate::error::{Error, ErrorKind, Result};
+use crate::limits::{
+    too_long, MAX_METADATA_ENTRIES, MAX_METADATA_KEY_BYTES, MAX_METADATA_TOTAL_BYTES, MAX_METADATA_VALUE_BYTES,
+    MAX_NAME_BYTES,
+};
 
 fn invalid(what: &str, message: impl std::fmt::Display) -> Error {
     Error::new(ErrorKind::InvalidArgument, format!("{what}: {message}"))
@@ -15,6 +19,8 @@ fn invalid(what: &str, message: impl std::fmt::Display) -> Error {
 fn non_empty(what: &str, value: &str) -> Result<String> {
     if value.trim().is_empty() {
         Err(invalid(what, "must not be empty"))
+    } else if value.len() > MAX_NAME_BYTES {
+        Err(too_long(what, MAX_NAME_BYTES))
     } else {
         Ok(value.to_string())
     }
@@ -42,13 +48,13 @@ pub enum MediaType {
     Audio,
 }
 
-/// The longest key or value accepted in metadata, and the most entries.
-pub(crate) const MAX_METADATA_TEXT: usize = 1024;
-pub(crate) const MAX_METADATA_ENTRIES: usize = 100;
-
 /// Key/value metadata; keys are letters, digits, `_` and `.`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Metadata(BTreeMap<String, String>);
+pub struct Metadata {
+    entries: BTreeMap<String, String>,
+    /// Keys and values together, bytes.
+    total_bytes: usize,
+}
 
 impl Metadata {
     pub fn new() -> Metadata {
@@ -60,29 +66,38 @@ impl Metadata {
         if !key_ok {
             return Err(invalid("metadata key", format!("\"{key}\" may only hold letters, digits, '_' and '.'")));
         }
-        if key.len() > MAX_METADATA_TEXT || value.len() > MAX_METADATA_TEXT {
-            return Err(invalid("metadata", format!("keys and values are limited to {MAX_METADATA_TEXT} bytes")));
+        if key.len() > MAX_METADATA_KEY_BYTES {
+            return Err(too_long("metadata key", MAX_METADATA_KEY_BYTES));
         }
-        if self.0.len() >= MAX_METADATA_ENTRIES && !self.0.contains_key(key) {
+        if value.len() > MAX_METADATA_VALUE_BYTES {
+            return Err(too_long("metadata value", MAX_METADATA_VALUE_BYTES));
+        }
+        let replaced = self.entries.get(key).map_or(0, |old| key.len() + old.len());
+        if self.entries.len() >= MAX_METADATA_ENTRIES && replaced == 0 {
             return Err(invalid("metadata", format!("at most {MAX_METADATA_ENTRIES} entries")));
         }
-        self.0.insert(key.to_string(), value.to_string());
+        let total = self.total_bytes - replaced + key.len() + value.len();
+        if total > MAX_METADATA_TOTAL_BYTES {
+            return Err(invalid("metadata", format!("keys and values together are limited to {MAX_METADATA_TOTAL_BYTES} bytes")));
+        }
+        self.entries.insert(key.to_string(), value.to_string());
+        self.total_bytes = total;
         Ok(())
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.entries.is_empty()
     }
 
     /// Standard keys go into `details` under their XDM names; the rest into `customMetadata`
     /// (sorted by name, as Adobe's SDKs send them).
     fn apply(&self, standard: &[(&str, &str, &str)], details: &mut Map<String, Value>, media: &mut Map<String, Value>) {
         let mut custom = Vec::new();
-        for (key, value) in &self.0 {
+        for (key, value) in &self.entries {
             match standard.iter().find(|(_, k, _)| k == key) {
                 Some((_, _, field)) => {
                     details.insert((*field).into(), Value::from(value.as_str()));
@@ -292,6 +307,32 @@ mod tests {
         assert!(StateInfo::new("fullscreen").is_ok());
         assert!(StateInfo::new("has space").is_err());
         assert!(StateInfo::new(&"x".repeat(65)).is_err());
+        assert!(MediaInfo::new(&"i".repeat(MAX_NAME_BYTES), "n", 1.0, "vod", MediaType::Video).is_ok());
+        let err = MediaInfo::new(&"i".repeat(MAX_NAME_BYTES + 1), "n", 1.0, "vod", MediaType::Video).unwrap_err();
+        assert_eq!(err.message, format!("media id: longer than the limit of {MAX_NAME_BYTES} bytes"));
+    }
+
+    #[test]
+    fn metadata_is_bounded_per_key_value_entry_count_and_total() {
+        let mut metadata = Metadata::new();
+        assert!(metadata.set(&"k".repeat(MAX_METADATA_KEY_BYTES + 1), "v").unwrap_err().message.starts_with("metadata key: longer"));
+        assert!(metadata.set("k", &"v".repeat(MAX_METADATA_VALUE_BYTES + 1)).unwrap_err().message.starts_with("metadata value: longer"));
+        // 31 entries of 1 KiB values fit in 32 KiB; the 32nd would pass it.
+        let value = "v".repeat(MAX_METADATA_VALUE_BYTES);
+        for i in 0..31 {
+            metadata.set(&format!("k{i:02}"), &value).unwrap();
+        }
+        let err = metadata.set("k31", &value).unwrap_err();
+        assert_eq!(err.message, format!("metadata: keys and values together are limited to {MAX_METADATA_TOTAL_BYTES} bytes"));
+        // Replacing a value counts the new size, not both.
+        metadata.set("k00", "short").unwrap();
+        metadata.set("k31", &value).unwrap();
+        let mut many = Metadata::new();
+        for i in 0..MAX_METADATA_ENTRIES {
+            many.set(&format!("k{i}"), "v").unwrap();
+        }
+        assert_eq!(many.set("one.more", "v").unwrap_err().message, format!("metadata: at most {MAX_METADATA_ENTRIES} entries"));
+        many.set("k0", "replaced").unwrap();
     }
 
     #[test]
