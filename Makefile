@@ -20,7 +20,7 @@ STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 PREFIX   ?= /usr/local
 VALGRIND := valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99
 
-.PHONY: all lib header examples demo demo-tracker install test test-rust test-header test-c test-cpp test-kotlin test-install test-gst gst-player bench bench-smoke clean
+.PHONY: all lib header examples demo demo-tracker install test test-rust test-header test-c test-sanitizers test-cpp test-kotlin test-install test-gst gst-player bench bench-smoke clean
 
 all: examples
 
@@ -65,7 +65,7 @@ install:
 	    -e 's|@SONAME@|$(SONAME)|g' -e 's|@STATIC_LIBS_CMAKE@|$(subst -l,,$(subst $(eval) ,;,$(STATIC_LIBS)))|g' \
 	    pkg/$$f.cmake.in > $(DESTDIR)$(PREFIX)/lib/cmake/MediaEdge/$$f.cmake; done
 
-test: test-rust test-header test-c test-cpp test-kotlin test-install test-gst bench-smoke
+test: test-rust test-header test-c test-sanitizers test-cpp test-kotlin test-install test-gst bench-smoke
 
 # Everything but the fault suite, then the fault suite with its table printed.
 test-rust:
@@ -81,12 +81,33 @@ test-header: | $(BUILD)
 	$(CC) -std=c11 $(CWARN) -Iinclude -c tests-c/header_twice.c -o $(BUILD)/header_c11.o
 	$(CXX) -std=c++11 $(CWARN) -Iinclude -x c++ -c tests-c/header_twice.c -o $(BUILD)/header_cxx11.o
 
-test-c: examples
+# The NULL-argument matrix of test_misuse.c, generated from the header (every function, every
+# pointer argument).
+$(BUILD)/null_matrix.inc: include/mediaedge.h tests-c/gen_null_matrix.py | $(BUILD)
+	python3 tests-c/gen_null_matrix.py include/mediaedge.h > $@
+
+C_TESTS := tests-c/test_capi.c tests-c/test_misuse.c
+test-c: examples $(BUILD)/null_matrix.inc
 	$(CC) -std=c99 $(CWARN) -Iinclude tests-c/test_capi.c -o $(BUILD)/test_capi $(LDLIBS)
+	$(CC) -std=c99 $(CWARN) -Iinclude -I$(BUILD) tests-c/test_misuse.c -o $(BUILD)/test_misuse $(LDLIBS)
 	scripts/with-emulator.sh $(EMULATOR) $(BUILD)/test_capi @URL@
 	scripts/with-emulator.sh $(EMULATOR) $(VALGRIND) $(BUILD)/test_capi @URL@
+	scripts/with-emulator.sh $(EMULATOR) $(BUILD)/test_misuse @URL@ 1000
+	scripts/with-emulator.sh $(EMULATOR) $(VALGRIND) $(BUILD)/test_misuse @URL@ 100
 	scripts/with-emulator.sh $(EMULATOR) $(BUILD)/manual_session @URL@ > $(BUILD)/manual_session.out
 	scripts/with-emulator.sh $(EMULATOR) $(VALGRIND) $(BUILD)/manual_session @URL@ > $(BUILD)/manual_session.valgrind.out
+
+# The C tests and the C examples built with AddressSanitizer + UBSan (scripts/sanitizers.sh first
+# proves the instrumentation is present and catches a planted bug).
+SANITIZE := -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_BINS := test_capi test_misuse simple_player manual_session tracker_player
+test-sanitizers: lib $(BUILD)/null_matrix.inc
+	$(CC) -std=c99 $(SANITIZE) tests-c/sanitizer_canary.c -o $(BUILD)/sanitizer_canary
+	for t in test_capi test_misuse; do \
+	  $(CC) -std=c99 $(CWARN) $(SANITIZE) -Iinclude -I$(BUILD) tests-c/$$t.c -o $(BUILD)/$${t}_asan $(LDLIBS) || exit 1; done
+	for e in simple_player manual_session tracker_player; do \
+	  $(CC) -std=c99 $(CWARN) $(SANITIZE) -Iinclude examples-c/$$e.c -o $(BUILD)/$${e}_asan $(LDLIBS) || exit 1; done
+	scripts/sanitizers.sh $(EMULATOR) $(BUILD) $(foreach b,$(SAN_BINS),$(BUILD)/$(b)_asan)
 
 # The C++ wrapper: its test as is and under AddressSanitizer + UBSan, and the C++ quick start.
 CXXWARN  := -std=c++17 -Wall -Wextra -Wpedantic -Werror

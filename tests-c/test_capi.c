@@ -6,102 +6,7 @@
  * usage: test_capi EDGE_BASE_URL
  */
 #define _POSIX_C_SOURCE 200809L
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include "mediaedge.h"
-
-static int checks = 0;
-static int failures = 0;
-
-#define CHECK(cond)                                                          \
-    do {                                                                     \
-        checks++;                                                            \
-        if (!(cond)) {                                                       \
-            failures++;                                                      \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                    \
-    } while (0)
-
-#define CHECK_STATUS(expr, expected)                                                        \
-    do {                                                                                    \
-        mediaedge_status got_ = (expr);                                                     \
-        checks++;                                                                           \
-        if (got_ != (expected)) {                                                           \
-            failures++;                                                                     \
-            fprintf(stderr, "%s:%d: %s returned %s (%s), expected %s\n", __FILE__, __LINE__, #expr, \
-                    mediaedge_status_str((int)got_), mediaedge_last_error_message(),       \
-                    mediaedge_status_str((int)(expected)));                                 \
-        }                                                                                   \
-    } while (0)
-
-static char base_url[256];
-static int emulator_port;
-
-/* Sends a raw request to the emulator and reads the whole answer into `out`; NULL on failure. */
-static char *emulator_request(const char *request, char *out, size_t size) {
-    struct sockaddr_in addr;
-    size_t used = 0;
-    ssize_t n;
-    char *body;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return NULL;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons((unsigned short)emulator_port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || write(fd, request, strlen(request)) < 0) {
-        close(fd);
-        return NULL;
-    }
-    while (used + 1 < size && (n = read(fd, out + used, size - used - 1)) > 0) used += (size_t)n;
-    out[used] = '\0';
-    close(fd);
-    body = strstr(out, "\r\n\r\n");
-    return body ? body + 4 : NULL;
-}
-
-/* GETs a control endpoint of the emulator into `out`; returns the body or NULL. */
-static char *emulator_get(const char *path, char *out, size_t size) {
-    char request[256];
-    snprintf(request, sizeof request, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
-    return emulator_request(request, out, size);
-}
-
-/* How many timeline lines name `action` (as the second column). */
-static int count_action(const char *action) {
-    static char buffer[1 << 20];
-    char needle[64];
-    int count = 0;
-    const char *p = emulator_get("/__emulator/timeline", buffer, sizeof buffer);
-    snprintf(needle, sizeof needle, "  %s ", action);
-    while (p && (p = strstr(p, needle)) != NULL) {
-        count++;
-        p += strlen(needle);
-    }
-    return count;
-}
-
-static void reset_emulator(void) {
-    char answer[512];
-    CHECK(emulator_request("POST /__emulator/reset HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n"
-                           "Connection: close\r\n\r\n",
-                           answer, sizeof answer) != NULL);
-}
-
-static void config_for(char *out, size_t size, const char *extra) {
-    snprintf(out, size,
-             "{\"datastreamId\":\"ds-c\",\"streamingMedia\":{\"channel\":\"c-channel\",\"playerName\":\"c-test\"%s},"
-             "\"native\":{\"edgeBaseUrl\":\"%s\"}}",
-             extra, base_url);
-}
-
-static const char *START = "{\"mediaCollection\":{\"sessionDetails\":{\"name\":\"c\",\"length\":60,\"contentType\":\"VOD\"}}}";
+#include "common.h"
 
 typedef struct counters {
     int details_calls;
@@ -457,13 +362,10 @@ static void test_tracker_scenario(void) {
 }
 
 int main(int argc, char **argv) {
-    const char *colon;
-    if (argc != 2 || (colon = strrchr(argv[1], ':')) == NULL) {
+    if (argc != 2 || !parse_base_url(argv[1])) {
         fprintf(stderr, "usage: %s http://127.0.0.1:PORT\n", argv[0]);
         return 2;
     }
-    snprintf(base_url, sizeof base_url, "%s", argv[1]);
-    emulator_port = atoi(colon + 1);
 
     test_version_and_status_names();
     test_null_arguments();
