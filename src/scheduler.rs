@@ -204,4 +204,61 @@ mod tests {
         scheduler.shutdown();
         thread.join().unwrap();
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        #[derive(Debug, Clone)]
+        enum Step {
+            /// Arms a timer this many ms after the current virtual time.
+            Arm(u64),
+            Advance(u64),
+        }
+
+        fn step() -> impl Strategy<Value = Step> {
+            prop_oneof![(0u64..50_000).prop_map(Step::Arm), (0u64..30_000).prop_map(Step::Advance)]
+        }
+
+        proptest! {
+            /// Whatever the interleaving of arms and advances: every timer due by the end fires
+            /// exactly once, at its own due time, in (due, arming) order; none fires early.
+            #[test]
+            fn timers_fire_once_in_order_at_their_due_time(steps in prop::collection::vec(step(), 1..80)) {
+                let scheduler = Arc::new(Scheduler::new());
+                let clock = Arc::new(ManualClock::new(0));
+                let fired = Arc::new(Mutex::new(Vec::new()));
+                let thread = {
+                    let (s, c, f) = (scheduler.clone(), clock.clone(), fired.clone());
+                    std::thread::spawn(move || {
+                        let fire = |t: Timer| f.lock().push((t, c.now()));
+                        s.run(c.as_ref(), Some(c.as_ref()), &fire)
+                    })
+                };
+                let mut armed = Vec::new();
+                for (n, step) in steps.iter().enumerate() {
+                    match step {
+                        Step::Arm(after) => {
+                            let due = clock.now() + Duration::from_millis(*after);
+                            scheduler.arm(due, Timer::Retry { session: n as u64 });
+                            armed.push((due, n as u64));
+                        }
+                        Step::Advance(by) => prop_assert!(scheduler.advance(&clock, Duration::from_millis(*by))),
+                    }
+                }
+                let end = clock.now();
+                scheduler.shutdown();
+                thread.join().unwrap();
+                // Expected: every timer due by `end`, by due time then arming order.
+                armed.sort();
+                let expected: Vec<(Timer, Duration)> = armed
+                    .iter()
+                    .filter(|(due, _)| *due <= end)
+                    .map(|(due, n)| (Timer::Retry { session: *n }, *due))
+                    .collect();
+                prop_assert_eq!(&*fired.lock(), &expected);
+                prop_assert_eq!(scheduler.pending_timers(), armed.len() - expected.len());
+            }
+        }
+    }
 }

@@ -125,6 +125,14 @@ impl Fault {
 }
 
 /// One request as the emulator received and answered it.
+/// What [`Emulator::answer_in_process`] answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InProcessReply {
+    pub status: u16,
+    pub retry_after: Option<String>,
+    pub body: Vec<u8>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Recorded {
     pub seq: u64,
@@ -443,6 +451,30 @@ impl Emulator {
     }
 
     /// Forgets the faults not yet applied.
+    /// Answers one request without a socket, exactly as the server would (routing, validation,
+    /// sessions, faults, recording): for property tests and fuzz targets that need speed and
+    /// determinism. `target` is the path with its query string. `None` is a dropped connection
+    /// (a `drop` or `processThenDrop` fault).
+    pub fn answer_in_process(&self, method: &str, target: &str, body: &[u8]) -> Option<InProcessReply> {
+        let (path, query) = match target.split_once('?') {
+            Some((path, query)) => (path.to_string(), http::parse_query(query)),
+            None => (target.to_string(), Vec::new()),
+        };
+        let request = Request { method: method.to_string(), path, query, headers: Vec::new(), body: body.to_vec() };
+        match answer(&self.shared, &request) {
+            Reply::Send(response) => Some(InProcessReply {
+                status: response.status,
+                retry_after: response
+                    .headers
+                    .iter()
+                    .find(|(name, _)| name.eq_ignore_ascii_case("retry-after"))
+                    .map(|(_, value)| value.clone()),
+                body: response.body,
+            }),
+            Reply::Drop => None,
+        }
+    }
+
     pub fn clear_faults(&self) {
         self.shared.lock().faults.clear();
     }

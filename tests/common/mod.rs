@@ -130,3 +130,30 @@ pub fn delivered(requests: &[Recorded]) -> Vec<Recorded> {
 pub fn has_resume(r: &Recorded) -> bool {
     r.xdm()["mediaCollection"]["sessionDetails"]["hasResume"] == serde_json::Value::Bool(true)
 }
+
+/// Requests answered by the emulator in process (`Emulator::answer_in_process`): the same
+/// validation, sessions, faults and record as over HTTP, without sockets or their timing.
+pub struct InProcess(pub Arc<Emulator>);
+
+impl mediaedge::delivery::transport::Transport for InProcess {
+    fn post_json(
+        &self,
+        url: &str,
+        body: &[u8],
+    ) -> Result<mediaedge::delivery::transport::HttpReply, mediaedge::delivery::transport::TransportError> {
+        use mediaedge::delivery::transport::{FailureKind, HttpReply, TransportError};
+        let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+        let target = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
+        match self.0.answer_in_process("POST", target, body) {
+            Some(reply) => Ok(HttpReply { status: reply.status, retry_after: reply.retry_after, body: reply.body }),
+            None => Err(TransportError { kind: FailureKind::Network, message: "connection dropped".into() }),
+        }
+    }
+}
+
+/// A manual-clock client whose requests go to `emulator` in process.
+pub fn in_process_client(emulator: &Arc<Emulator>, native_extra: &str) -> Client {
+    let config = mediaedge::config::Config::from_json(&config_json(emulator, "", native_extra)).expect("valid test config");
+    Client::with_transport(config, ClockChoice::Manual { start_unix_ms: START_MS }, Arc::new(InProcess(Arc::clone(emulator))))
+        .expect("client starts")
+}
