@@ -20,7 +20,7 @@ STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 PREFIX   ?= /usr/local
 VALGRIND := valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99
 
-.PHONY: all lib header examples demo demo-tracker install test test-rust test-header test-c test-sanitizers test-tsan test-cpp test-kotlin test-install test-gst gst-player bench bench-smoke clean
+.PHONY: all lib header examples demo demo-tracker install test test-rust test-header test-c test-sanitizers test-tsan fuzz-smoke fuzz test-cpp test-kotlin test-install test-gst gst-player bench bench-smoke clean
 
 all: examples
 
@@ -65,7 +65,7 @@ install:
 	    -e 's|@SONAME@|$(SONAME)|g' -e 's|@STATIC_LIBS_CMAKE@|$(subst -l,,$(subst $(eval) ,;,$(STATIC_LIBS)))|g' \
 	    pkg/$$f.cmake.in > $(DESTDIR)$(PREFIX)/lib/cmake/MediaEdge/$$f.cmake; done
 
-test: test-rust test-header test-c test-sanitizers test-tsan test-cpp test-kotlin test-install test-gst bench-smoke
+test: test-rust test-header test-c test-sanitizers test-tsan fuzz-smoke test-cpp test-kotlin test-install test-gst bench-smoke
 
 # Everything but the fault suite, then the fault suite with its table printed.
 test-rust:
@@ -113,6 +113,14 @@ test-tsan:
 	  nm "$$bin" | grep -q '__tsan_read' && nm "$$bin" | grep -q '__tsan_func_entry' \
 	  && echo "ThreadSanitizer instrumentation present in $$bin" \
 	  || { echo "$$bin: no ThreadSanitizer instrumentation" >&2; exit 1; }
+
+# The cargo-fuzz targets (fuzz/), 10 s each after replaying their seeds and regression inputs;
+# `make fuzz FUZZ_SECONDS=600` for a longer run (README, "Hostile input").
+FUZZ_SECONDS ?= 600
+fuzz-smoke:
+	scripts/fuzz.sh 10
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 # The C tests and the C examples built with AddressSanitizer + UBSan (scripts/sanitizers.sh first
 # proves the instrumentation is present and catches a planted bug).

@@ -69,7 +69,9 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
 pub fn backoff(attempt: u32, jitter: f64) -> Duration {
     let exp = BASE.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
     let window = exp.min(CAP);
-    window.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
+    // NaN would make `mul_f64` panic; a bad random number gets the middle of the window.
+    let jitter = if jitter.is_finite() { jitter.clamp(0.0, 1.0) } else { 0.5 };
+    window.mul_f64(0.5 + 0.5 * jitter)
 }
 
 /// A numeric `Retry-After` (seconds). HTTP dates are not honoured: the backoff applies instead.
@@ -77,7 +79,8 @@ pub fn retry_after(reply: &Result<HttpReply, TransportError>) -> Option<Duration
     let value = reply.as_ref().ok()?.retry_after.as_deref()?.trim();
     let seconds: f64 = value.parse().ok()?;
     if seconds.is_finite() && seconds >= 0.0 {
-        Some(Duration::from_secs_f64(seconds).min(MAX_RETRY_AFTER))
+        // Capped before converting: `from_secs_f64` panics on values past u64 seconds ("1e30").
+        Some(Duration::from_secs_f64(seconds.min(MAX_RETRY_AFTER.as_secs_f64())))
     } else {
         None
     }
@@ -117,6 +120,8 @@ mod tests {
         assert_eq!(backoff(1, 1.0), Duration::from_millis(500));
         assert_eq!(backoff(3, 1.0), Duration::from_millis(2000));
         assert_eq!(backoff(30, 1.0), CAP);
+        // Found by the edge_responses fuzz target: a NaN jitter made mul_f64 panic.
+        assert_eq!(backoff(1, f64::NAN), Duration::from_millis(375));
     }
 
     #[test]
@@ -125,5 +130,9 @@ mod tests {
         assert_eq!(retry_after(&with("3")), Some(Duration::from_secs(3)));
         assert_eq!(retry_after(&with("Wed, 21 Oct 2015 07:28:00 GMT")), None);
         assert_eq!(retry_after(&with("100000")), Some(MAX_RETRY_AFTER));
+        // A server's "1e30" made Duration::from_secs_f64 panic on a delivery thread.
+        assert_eq!(retry_after(&with("1e30")), Some(MAX_RETRY_AFTER));
+        assert_eq!(retry_after(&with("-1")), None);
+        assert_eq!(retry_after(&with("inf")), None);
     }
 }
