@@ -436,9 +436,12 @@ typedef struct mediaedge_player_details {
  * Reports playhead and QoE for an automatic session. Called on the thread that sends an event
  * (when the event is made) and on the client's scheduler thread (for each ping); calls for one
  * session do not overlap each other on the scheduler thread but may overlap with the caller's
- * own sends. The library holds no lock while calling it: it may send events or read session
- * IDs, but it must not call `mediaedge_client_advance_clock` (that returns WRONG_STATE) and
- * must return promptly, since pings of all sessions wait for it.
+ * own sends. The library holds no lock while calling it: it may send events (on its own session
+ * or others), read session IDs, and create and free other sessions; called for a ping, it may
+ * also free its own session. It must not call `mediaedge_client_advance_clock` from a ping
+ * (that returns WRONG_STATE), nor free the session a call on its own thread is sending on. It
+ * must return promptly: while it blocks, the pings of every session wait (the player's own
+ * calls do not).
  */
 typedef void (*mediaedge_player_details_fn)(void *user_data,
                                             struct mediaedge_player_details *details);
@@ -594,14 +597,16 @@ enum mediaedge_status mediaedge_client_new_with_manual_clock(const char *config_
                                                              struct mediaedge_client **out);
 
 /**
- * Flushes queued events for up to `native.shutdownTimeoutMs`, stops the client's threads and
+ * Ends the sessions still open (sessionEnd at their last playhead, as freeing them would),
+ * flushes queued events for up to `native.shutdownTimeoutMs`, stops the client's threads and
  * frees it; returns within that deadline plus at most 50 ms even with the network dead (and
  * after any of your callbacks still running at that moment has returned). Events still queued
  * then are dropped, reported per session to the event callback (MEDIAEDGE_SESSION_UNSENT with
  * their `count`) and counted; no callback is called after this returns. With consent
- * "pending", held events cannot go out, so free does not wait for them. A request already on the wire when the deadline passes is abandoned: its thread
- * finishes on its own within `native.requestTimeoutMs`, calling nothing. Sessions still held
- * keep their handles valid (free them too), but their calls return
+ * "pending", held events cannot go out, so free does not wait for them. A request already on
+ * the wire when the deadline passes is abandoned: its thread finishes on its own within
+ * `native.requestTimeoutMs`, calling nothing. Session and tracker handles still held stay
+ * valid (free them too): their getters work, calls that would send return
  * MEDIAEDGE_ERR_CLIENT_CLOSED. NULL is ignored. Must not be called from a callback.
  */
 void mediaedge_client_free(struct mediaedge_client *client);

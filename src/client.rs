@@ -279,6 +279,8 @@ impl Client {
         let deadline = Instant::now() + timeout;
         // Held events (consent pending) cannot go out; waiting for them would only delay.
         if self.engine.consent() == Consent::In {
+            // Sessions the caller left open are ended, as freeing their handles would.
+            self.engine.end_open_sessions();
             self.engine.flush(timeout);
         }
         self.engine.close();

@@ -254,6 +254,7 @@ static void test_free_client_with_live_sessions(void) {
     mediaedge_session_phase phase;
     int released_before = released_count;
     int threads_before = thread_count();
+    int ends_before;
 
     config_for(config, sizeof config, "");
     CHECK_STATUS(mediaedge_client_new_with_manual_clock(config, 1700000000000LL, &client), MEDIAEDGE_OK);
@@ -265,8 +266,11 @@ static void test_free_client_with_live_sessions(void) {
     CHECK_STATUS(mediaedge_session_send(automatic, PLAY), MEDIAEDGE_OK);
     CHECK_STATUS(mediaedge_client_flush(client, 5000), MEDIAEDGE_OK);
 
+    ends_before = count_action("sessionEnd");
     mediaedge_client_free(client);
     CHECK(settle_threads(threads_before) == threads_before);
+    /* The sessions left open were ended by the free: the automatic, the manual, the tracker's. */
+    CHECK(count_action("sessionEnd") == ends_before + 3);
 
     /* Every handle still answers, with CLIENT_CLOSED where the call needs the client. */
     CHECK_STATUS(mediaedge_session_send(automatic, PAUSE), MEDIAEDGE_ERR_CLIENT_CLOSED);

@@ -417,6 +417,19 @@ impl Engine {
     /// last playhead it reported, and its player callback is released.
     pub fn release_handle(&self, core: &Arc<SessionCore>) {
         core.details.lock().take();
+        self.end_at_last_playhead(core);
+    }
+
+    /// Ends every session still open (the client is shutting down under them), so the backend
+    /// closes them now instead of timing them out.
+    pub fn end_open_sessions(&self) {
+        for core in self.all_sessions() {
+            self.end_at_last_playhead(&core);
+        }
+    }
+
+    /// Queues sessionEnd at the last playhead the session reported, unless it has ended or failed.
+    fn end_at_last_playhead(&self, core: &Arc<SessionCore>) {
         let playhead = {
             let state = core.state.lock();
             if state.end_queued || matches!(state.backend, Backend::Failed(_)) {
@@ -432,7 +445,7 @@ impl Engine {
         // The session ID is added when it is sent, once the backend has issued it.
         let end = Prepared { event_type: EventType::SessionEnd, xdm, playhead };
         if let Err(e) = self.enqueue(core, end, None) {
-            self.logger.log(Level::Warn, || format!("session {}: not ended on free: {e}", core.key));
+            self.logger.log(Level::Warn, || format!("session {}: could not queue its sessionEnd: {e}", core.key));
         }
     }
 

@@ -76,9 +76,12 @@ pub struct mediaedge_player_details {
 /// Reports playhead and QoE for an automatic session. Called on the thread that sends an event
 /// (when the event is made) and on the client's scheduler thread (for each ping); calls for one
 /// session do not overlap each other on the scheduler thread but may overlap with the caller's
-/// own sends. The library holds no lock while calling it: it may send events or read session
-/// IDs, but it must not call `mediaedge_client_advance_clock` (that returns WRONG_STATE) and
-/// must return promptly, since pings of all sessions wait for it.
+/// own sends. The library holds no lock while calling it: it may send events (on its own session
+/// or others), read session IDs, and create and free other sessions; called for a ping, it may
+/// also free its own session. It must not call `mediaedge_client_advance_clock` from a ping
+/// (that returns WRONG_STATE), nor free the session a call on its own thread is sending on. It
+/// must return promptly: while it blocks, the pings of every session wait (the player's own
+/// calls do not).
 pub type mediaedge_player_details_fn =
     Option<unsafe extern "C" fn(user_data: *mut c_void, details: *mut mediaedge_player_details)>;
 

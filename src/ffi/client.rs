@@ -53,14 +53,16 @@ pub extern "C" fn mediaedge_client_new_with_manual_clock(
     ffi_boundary!({ new_client(config_json, ClockChoice::Manual { start_unix_ms }, out) })
 }
 
-/// Flushes queued events for up to `native.shutdownTimeoutMs`, stops the client's threads and
+/// Ends the sessions still open (sessionEnd at their last playhead, as freeing them would),
+/// flushes queued events for up to `native.shutdownTimeoutMs`, stops the client's threads and
 /// frees it; returns within that deadline plus at most 50 ms even with the network dead (and
 /// after any of your callbacks still running at that moment has returned). Events still queued
 /// then are dropped, reported per session to the event callback (MEDIAEDGE_SESSION_UNSENT with
 /// their `count`) and counted; no callback is called after this returns. With consent
-/// "pending", held events cannot go out, so free does not wait for them. A request already on the wire when the deadline passes is abandoned: its thread
-/// finishes on its own within `native.requestTimeoutMs`, calling nothing. Sessions still held
-/// keep their handles valid (free them too), but their calls return
+/// "pending", held events cannot go out, so free does not wait for them. A request already on
+/// the wire when the deadline passes is abandoned: its thread finishes on its own within
+/// `native.requestTimeoutMs`, calling nothing. Session and tracker handles still held stay
+/// valid (free them too): their getters work, calls that would send return
 /// MEDIAEDGE_ERR_CLIENT_CLOSED. NULL is ignored. Must not be called from a callback.
 #[no_mangle]
 pub extern "C" fn mediaedge_client_free(client: *mut mediaedge_client) {
