@@ -287,9 +287,13 @@ impl Client {
         let unsent = self.engine.abandon_queued();
         // The scheduler and idle workers exit at once; a worker blocked in a request on a dead
         // network is left to finish on its own (bounded by the request timeout).
-        self.running.wait_all_exited(deadline.max(Instant::now() + Duration::from_millis(50)));
+        let all_exited = self.running.wait_all_exited(deadline.max(Instant::now() + Duration::from_millis(50)));
         for thread in self.threads.drain(..) {
-            if thread.is_finished() {
+            // A thread that counted itself out has dropped everything and is returning: joining
+            // it takes microseconds and frees its handle and thread-locals now (a detached one
+            // may still hold them when the caller checks for leaks). Only a worker still in a
+            // request on a dead network is left detached.
+            if all_exited || thread.is_finished() {
                 let _ = thread.join();
             }
         }
