@@ -421,6 +421,20 @@ fn custom_ping_intervals_apply_to_main_content_and_ads() {
 }
 
 #[test]
+fn bitrate_change_without_qoe_is_a_rule_violation_not_an_invalid_request() {
+    // Found by the tracker_calls fuzz target: the call went through and its event, lacking the
+    // qoeDataDetails the API requires, was refused by the library's own xdm check.
+    let mut run = Run::new();
+    run.start(0);
+    run.tracker.track_play().unwrap();
+    let err = run.tracker.track(Call::BitrateChange).unwrap_err();
+    assert_eq!(err.kind, mediaedge::ErrorKind::RuleViolation);
+    assert_eq!(err.message, "bitrate change without QoE: call update_qoe first");
+    run.tracker.update_qoe(QoeInfo::new(1_000_000.0, 1.0, 25.0, 0.0).unwrap()).unwrap();
+    run.tracker.track(Call::BitrateChange).unwrap();
+}
+
+#[test]
 fn qoe_is_attached_to_the_next_event_after_it_changes_and_to_bitrate_change() {
     let mut run = Run::new();
     run.start(0);

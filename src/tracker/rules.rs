@@ -437,6 +437,8 @@ impl Rules {
                 }
             }
             Call::Error(id) if id.trim().is_empty() => Err("track_error needs a non-empty error id".into()),
+            // The API requires qoeDataDetails on bitrateChange (found by the tracker_calls fuzz target).
+            Call::BitrateChange if media.qoe.is_none() => Err("bitrate change without QoE: call update_qoe first".into()),
             Call::Complete
             | Call::SessionEnd
             | Call::Error(_)
