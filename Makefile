@@ -96,6 +96,12 @@ test-c: examples $(BUILD)/null_matrix.inc
 	scripts/with-emulator.sh $(EMULATOR) $(VALGRIND) $(BUILD)/test_misuse @URL@ 100
 	scripts/with-emulator.sh $(EMULATOR) $(BUILD)/manual_session @URL@ > $(BUILD)/manual_session.out
 	scripts/with-emulator.sh $(EMULATOR) $(VALGRIND) $(BUILD)/manual_session @URL@ > $(BUILD)/manual_session.valgrind.out
+	@# The real-time examples (about half a minute each) under valgrind, side by side.
+	scripts/with-emulator.sh $(EMULATOR) $(VALGRIND) $(BUILD)/simple_player @URL@ > $(BUILD)/simple_player.valgrind.out & a=$$!; \
+	  scripts/with-emulator.sh $(EMULATOR) $(VALGRIND) $(BUILD)/tracker_player @URL@ > $(BUILD)/tracker_player.valgrind.out & b=$$!; \
+	  wait $$a || { tail -30 $(BUILD)/simple_player.valgrind.out; exit 1; }; \
+	  wait $$b || { tail -30 $(BUILD)/tracker_player.valgrind.out; exit 1; }; \
+	  echo "simple_player and tracker_player: valgrind memcheck clean"
 
 # The Rust tests (the scheduler and delivery threads at work) under ThreadSanitizer. std is
 # rebuilt instrumented (-Zbuild-std, needs the rust-src component; .ci/run adds it): with an
