@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every cargo-fuzz target for SECONDS each (default 10: the smoke run of `make test`),
 # starting from its seeds and the regression inputs of earlier findings (fuzz/seeds/TARGET,
-# fuzz/regressions/TARGET, all replayed first). New corpus entries go to build/fuzz/TARGET,
-# crashes to fuzz/artifacts/TARGET. Fails on any crash, leak, timeout or oversized allocation.
+# fuzz/regressions/TARGET, all replayed first), with its dictionary of tokens if it has one
+# (fuzz/dicts/TARGET.dict). New corpus entries go to build/fuzz/TARGET, crashes to
+# fuzz/artifacts/TARGET. Fails on any crash, leak, timeout or oversized allocation.
 # usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
@@ -18,8 +19,10 @@ for t in "${targets[@]}"; do
   log="../build/fuzz/$t.log"
   # -timeout: one input taking 20 s is a hang. -malloc_limit_mb: one allocation over 64 MiB is
   # an unbounded allocation. -rss_limit_mb: the whole process over 2 GiB.
+  dict=()
+  [ -f "dicts/$t.dict" ] && dict=(-dict="dicts/$t.dict")
   status=0
-  cargo fuzz run "$t" "../build/fuzz/$t" "seeds/$t" "regressions/$t" -- \
+  cargo fuzz run "$t" "../build/fuzz/$t" "seeds/$t" "regressions/$t" -- "${dict[@]}" \
     -max_total_time="$seconds" -timeout=20 -malloc_limit_mb=64 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1 \
     || status=$?
   grep -E '^(Done|stat::peak_rss_mb)|INFO: seed corpus' "$log" || true
