@@ -176,11 +176,14 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
-    #[test]
-    fn manual_advance_fires_due_timers_in_order_at_their_time() {
+    type Fired = Arc<Mutex<Vec<(Timer, Duration)>>>;
+
+    /// A scheduler on a manual clock, running on its own thread, recording each timer it fires
+    /// with the clock's time at that moment.
+    fn manual_scheduler() -> (Arc<Scheduler>, Arc<ManualClock>, Fired, std::thread::JoinHandle<()>) {
         let scheduler = Arc::new(Scheduler::new());
         let clock = Arc::new(ManualClock::new(0));
-        let fired = Arc::new(Mutex::new(Vec::new()));
+        let fired: Fired = Arc::new(Mutex::new(Vec::new()));
         let thread = {
             let (s, c, f) = (scheduler.clone(), clock.clone(), fired.clone());
             std::thread::spawn(move || {
@@ -188,6 +191,12 @@ mod tests {
                 s.run(c.as_ref(), Some(c.as_ref()), &fire)
             })
         };
+        (scheduler, clock, fired, thread)
+    }
+
+    #[test]
+    fn manual_advance_fires_due_timers_in_order_at_their_time() {
+        let (scheduler, clock, fired, thread) = manual_scheduler();
         scheduler.arm(Duration::from_secs(10), Timer::Retry { session: 2 });
         scheduler.arm(Duration::from_secs(5), Timer::Retry { session: 1 });
         scheduler.arm(Duration::from_secs(30), Timer::Retry { session: 3 });
@@ -225,16 +234,7 @@ mod tests {
             /// exactly once, at its own due time, in (due, arming) order; none fires early.
             #[test]
             fn timers_fire_once_in_order_at_their_due_time(steps in prop::collection::vec(step(), 1..80)) {
-                let scheduler = Arc::new(Scheduler::new());
-                let clock = Arc::new(ManualClock::new(0));
-                let fired = Arc::new(Mutex::new(Vec::new()));
-                let thread = {
-                    let (s, c, f) = (scheduler.clone(), clock.clone(), fired.clone());
-                    std::thread::spawn(move || {
-                        let fire = |t: Timer| f.lock().push((t, c.now()));
-                        s.run(c.as_ref(), Some(c.as_ref()), &fire)
-                    })
-                };
+                let (scheduler, clock, fired, thread) = manual_scheduler();
                 let mut armed = Vec::new();
                 for (n, step) in steps.iter().enumerate() {
                     match step {

@@ -424,7 +424,7 @@ fn custom_ping_intervals_apply_to_main_content_and_ads() {
 fn bitrate_change_without_qoe_is_a_rule_violation_not_an_invalid_request() {
     // Found by the tracker_calls fuzz target: the call went through and its event, lacking the
     // qoeDataDetails the API requires, was refused by the library's own xdm check.
-    let mut run = Run::new();
+    let run = Run::new();
     run.start(0);
     run.tracker.track_play().unwrap();
     let err = run.tracker.track(Call::BitrateChange).unwrap_err();
