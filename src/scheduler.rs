@@ -140,9 +140,16 @@ impl Scheduler {
                 return;
             }
             let now = clock.now();
-            // Everything due by now fires first, on either clock.
-            let limit = state.advance_to.map_or(now, |target| target.max(now));
-            if let Some(top) = state.heap.peek() {
+            // What may fire: on the system clock, everything due by now; on a manual clock, only
+            // inside an advance, everything due by its target. Between advances virtual time
+            // stands still, and so do timers: one armed in the past (a delivery thread that read
+            // the clock mid-advance) waits for the next advance instead of firing at a random
+            // moment among the caller's own calls.
+            let limit = match manual {
+                None => Some(now),
+                Some(_) => state.advance_to.map(|target| target.max(now)),
+            };
+            if let (Some(limit), Some(top)) = (limit, state.heap.peek()) {
                 if top.due <= limit {
                     let entry = state.heap.pop().expect("peeked entry");
                     if let Some(manual) = manual {
@@ -210,6 +217,23 @@ mod tests {
         );
         assert_eq!(clock.now(), Duration::from_secs(12));
         assert_eq!(scheduler.pending_timers(), 1);
+        scheduler.shutdown();
+        thread.join().unwrap();
+    }
+
+    #[test]
+    fn a_timer_armed_in_the_past_between_advances_waits_for_the_next_advance() {
+        // Found by the property test under ThreadSanitizer's timing: a delivery thread armed a
+        // ping from a clock reading taken mid-advance, after the advance had finished; it fired
+        // at once, among the caller's own sends, and took a later playhead than a send queued
+        // after it.
+        let (scheduler, clock, fired, thread) = manual_scheduler();
+        assert!(scheduler.advance(&clock, Duration::from_secs(10)));
+        scheduler.arm(Duration::from_secs(5), Timer::Retry { session: 1 });
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(fired.lock().is_empty(), "fired outside an advance");
+        assert!(scheduler.advance(&clock, Duration::ZERO));
+        assert_eq!(*fired.lock(), vec![(Timer::Retry { session: 1 }, Duration::from_secs(10))]);
         scheduler.shutdown();
         thread.join().unwrap();
     }

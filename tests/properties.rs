@@ -171,7 +171,9 @@ fn check(emulator: &Emulator, mut expected: Vec<Vec<String>>) -> Result<(), Test
 
         // Playheads grow with every call to the player: landed in the order made.
         let playheads: Vec<i64> = events.iter().map(|r| r.playhead().unwrap_or(-1)).collect();
-        prop_assert!(playheads.windows(2).all(|w| w[0] < w[1]), "session {} out of order: {:?}", id, playheads);
+        let described: Vec<String> =
+            events.iter().map(|r| format!("{} ts={} playhead={}", r.action, r.timestamp_ms().unwrap_or(0), r.playhead().unwrap_or(-1))).collect();
+        prop_assert!(playheads.windows(2).all(|w| w[0] < w[1]), "session {} out of order: {:#?}", id, described);
 
         let stamps: Vec<(i64, &str)> = events.iter().map(|r| (r.timestamp_ms().unwrap_or(0), r.event_type().unwrap_or(""))).collect();
         let mut pinging = false;
