@@ -676,8 +676,8 @@ enum mediaedge_status mediaedge_client_set_consent(const struct mediaedge_client
 /**
  * Moves a manual clock forward by `ms`. Every timer that falls due is fired at its own time,
  * in order, before this returns: pings are made (calling the player-details callbacks) and
- * retries are sent. Returns MEDIAEDGE_ERR_WRONG_STATE on a system-clock client or from inside
- * a player-details callback.
+ * retries are sent. Between advances no timer fires. Returns MEDIAEDGE_ERR_WRONG_STATE on a
+ * system-clock client or from a player-details callback called for a ping.
  */
 enum mediaedge_status mediaedge_client_advance_clock(const struct mediaedge_client *client,
                                                      uint64_t ms);
