@@ -86,7 +86,6 @@ test-header: | $(BUILD)
 $(BUILD)/null_matrix.inc: include/mediaedge.h tests-c/gen_null_matrix.py | $(BUILD)
 	python3 tests-c/gen_null_matrix.py include/mediaedge.h > $@
 
-C_TESTS := tests-c/test_capi.c tests-c/test_misuse.c
 test-c: examples $(BUILD)/null_matrix.inc
 	$(CC) -std=c99 $(CWARN) -Iinclude tests-c/test_capi.c -o $(BUILD)/test_capi $(LDLIBS)
 	$(CC) -std=c99 $(CWARN) -Iinclude -I$(BUILD) tests-c/test_misuse.c -o $(BUILD)/test_misuse $(LDLIBS)

@@ -65,6 +65,9 @@ impl Tracker {
         if call == Call::Tick {
             return Err(Error::new(ErrorKind::InvalidArgument, "the tick is internal to the tracker"));
         }
+        if let Call::Error(id) = &call {
+            crate::limits::check_len("error_id", id.len(), crate::limits::MAX_NAME_BYTES)?;
+        }
         if self.engine.is_closed() {
             return Err(Error::new(ErrorKind::ClientClosed, "the client was shut down"));
         }
@@ -87,7 +90,6 @@ impl Tracker {
         self.track(Call::SessionEnd)
     }
     pub fn track_error(&self, error_id: &str) -> Result<()> {
-        crate::limits::check_len("error_id", error_id.len(), crate::limits::MAX_NAME_BYTES)?;
         self.track(Call::Error(error_id.to_string()))
     }
     pub fn update_playhead(&self, seconds: f64) -> Result<()> {

@@ -52,8 +52,6 @@ pub enum MediaType {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Metadata {
     entries: BTreeMap<String, String>,
-    /// Keys and values together, bytes.
-    total_bytes: usize,
 }
 
 impl Metadata {
@@ -72,16 +70,14 @@ impl Metadata {
         if value.len() > MAX_METADATA_VALUE_BYTES {
             return Err(too_long("metadata value", MAX_METADATA_VALUE_BYTES));
         }
-        let replaced = self.entries.get(key).map_or(0, |old| key.len() + old.len());
-        if self.entries.len() >= MAX_METADATA_ENTRIES && replaced == 0 {
+        if self.entries.len() >= MAX_METADATA_ENTRIES && !self.entries.contains_key(key) {
             return Err(invalid("metadata", format!("at most {MAX_METADATA_ENTRIES} entries")));
         }
-        let total = self.total_bytes - replaced + key.len() + value.len();
-        if total > MAX_METADATA_TOTAL_BYTES {
+        let others: usize = self.entries.iter().filter(|(k, _)| k.as_str() != key).map(|(k, v)| k.len() + v.len()).sum();
+        if others + key.len() + value.len() > MAX_METADATA_TOTAL_BYTES {
             return Err(invalid("metadata", format!("keys and values together are limited to {MAX_METADATA_TOTAL_BYTES} bytes")));
         }
         self.entries.insert(key.to_string(), value.to_string());
-        self.total_bytes = total;
         Ok(())
     }
 
