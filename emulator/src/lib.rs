@@ -696,7 +696,7 @@ fn control_endpoint(shared: &Shared, control: &str, request: &Request) -> Respon
                 .map(|r| {
                     json!({
                         "seq": r.seq, "receivedMs": r.received.as_millis() as u64, "path": r.path,
-                        "action": r.action, "status": r.status, "faulted": r.faulted,
+                        "configId": r.config_id, "action": r.action, "status": r.status, "faulted": r.faulted,
                         "sessionId": r.session_id, "body": r.body,
                     })
                 })
