@@ -1,0 +1,2 @@
+import MediaEdge
+print(Client.libraryVersion)
