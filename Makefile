@@ -20,7 +20,7 @@ STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 PREFIX   ?= /usr/local
 VALGRIND := valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99
 
-.PHONY: all lib header examples demo demo-tracker install test test-rust test-header test-c test-sanitizers test-tsan fuzz-smoke fuzz test-cpp test-kotlin test-install test-gst gst-player bench bench-smoke clean
+.PHONY: all lib header examples demo demo-tracker install test test-rust test-header test-c test-sanitizers test-tsan fuzz-smoke fuzz test-cpp test-kotlin test-swift test-install test-gst gst-player bench bench-smoke clean
 
 all: examples
 
@@ -65,7 +65,7 @@ install:
 	    -e 's|@SONAME@|$(SONAME)|g' -e 's|@STATIC_LIBS_CMAKE@|$(subst -l,,$(subst $(eval) ,;,$(STATIC_LIBS)))|g' \
 	    pkg/$$f.cmake.in > $(DESTDIR)$(PREFIX)/lib/cmake/MediaEdge/$$f.cmake; done
 
-test: test-rust test-header test-c test-sanitizers test-tsan fuzz-smoke test-cpp test-kotlin test-install test-gst bench-smoke
+test: test-rust test-header test-c test-sanitizers test-tsan fuzz-smoke test-cpp test-kotlin test-swift test-install test-gst bench-smoke
 
 # Everything but the fault suite, then the fault suite with its table printed.
 test-rust:
@@ -109,7 +109,7 @@ test-c: examples $(BUILD)/null_matrix.inc
 # skipped here: test-rust runs it.
 TSAN_HOST := x86_64-unknown-linux-gnu
 test-tsan:
-	@rustup component list --installed 2>/dev/null | grep -q '^rust-src' \
+	@test -f "$$(rustc --print sysroot)/lib/rustlib/src/rust/library/Cargo.lock" \
 	  || { echo "ThreadSanitizer needs the rust-src component: rustup component add rust-src" >&2; exit 1; }
 	RUSTC_BOOTSTRAP=1 RUSTFLAGS=-Zsanitizer=thread RUSTDOCFLAGS=-Zsanitizer=thread TSAN_OPTIONS=halt_on_error=1 \
 	  CARGO_TARGET_DIR=target/tsan $(CARGO) test -Zbuild-std --target $(TSAN_HOST) -p mediaedge --lib --tests \
@@ -158,6 +158,18 @@ test-kotlin: lib | $(BUILD)
 	  -d $(BUILD)/mediaedge-kotlin.jar 2>&1 | { grep -v 'deprecated in JDK' || true; }
 	scripts/with-emulator.sh $(EMULATOR) $(KOTLIN_RUN) BindingTestKt @URL@ include/mediaedge.h
 	scripts/with-emulator.sh $(EMULATOR) $(KOTLIN_RUN) QuickStartKt @URL@
+
+# The Swift binding (bindings/swift): its tests plain and under ASan and TSan, the quick start,
+# and an out-of-tree package on an installed prefix (scripts/test-swift.sh). Skipped, in one
+# line, where there is no Swift toolchain.
+SWIFT ?= $(shell command -v swift 2>/dev/null || { test -x /opt/swift/usr/bin/swift && echo /opt/swift/usr/bin/swift; })
+test-swift:
+ifeq ($(SWIFT),)
+	@echo "test-swift: skipped: no swift toolchain (swift is not on PATH nor in /opt/swift/usr/bin)"
+else
+	@$(MAKE) --no-print-directory lib >/dev/null
+	scripts/test-swift.sh $(SWIFT) $(EMULATOR) $(TARGET) $(VERSION) $(TSAN_HOST)
+endif
 
 # The GStreamer player (examples-c/gst_player.c; needs the GStreamer 1.22 -dev packages).
 GST_FLAGS = $(shell pkg-config --cflags --libs gstreamer-1.0)

@@ -50,6 +50,7 @@ public final class Client: Sendable {
         let hub = self.hub
         if CallbackScope.isActive {
             // Released from inside a callback, where the library forbids freeing a client.
+            Client.deferredFrees.add(1)
             Thread.detachNewThread {
                 owned.free()
                 hub.finish()
@@ -59,6 +60,9 @@ public final class Client: Sendable {
             hub.finish()
         }
     }
+
+    /// Clients freed on a thread of their own (tests look at it).
+    static let deferredFrees = LiveCounter()
 
     /// Every session event of this client, from the moment of this call until the client is
     /// freed (then the stream finishes). Each call makes a stream of its own; events are

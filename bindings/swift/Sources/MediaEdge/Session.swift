@@ -97,9 +97,17 @@ public class Session: @unchecked Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<String, any Error>) in
                 guard waiter.set(continuation) else { return }
-                let listener = client.hub.listen({ [self] event in
+                // The delivery thread must not hold the session when the awaiting task resumes
+                // (it would then free it there): the listener holds it weakly, and only while it
+                // reads the outcome, before settling.
+                let listener = client.hub.listen({ [weak self] event in
                     guard event.sessionKey == key else { return }
-                    waiter.settle(with: Result { try self.settledID() })
+                    let outcome: Result<String?, any Error>
+                    do {
+                        guard let session = self else { return }
+                        outcome = Result { try session.settledID() }
+                    }
+                    waiter.settle(with: outcome)
                 }, onFinish: {
                     waiter.settle(with: .failure(MediaEdgeError(code: .clientClosed, message: "the client was freed")))
                 })
