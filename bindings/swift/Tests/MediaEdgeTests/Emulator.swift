@@ -96,6 +96,13 @@ final class Locked<Value: Sendable>: @unchecked Sendable {
         get { lock.withLock { value } }
         set { lock.withLock { value = newValue } }
     }
+    /// Sets a new value and returns the old one, in one step.
+    func swap(_ new: Value) -> Value {
+        lock.withLock {
+            defer { value = new }
+            return value
+        }
+    }
 }
 
 /// JSON text with sorted keys, to compare what the emulator recorded with what a test expects.

@@ -7,7 +7,7 @@ private final class Player: Sendable {
     let position = Locked(0.0)
 }
 
-/// The lifetime tests count the binding's live callback boxes and the process's threads, so they
+/// The lifetime tests count the binding's live callback boxes and the library's threads, so they
 /// run one at a time (and `make test-swift` runs the suites without parallelism).
 @Suite(.serialized) struct LifetimeTests {
     @Test func thePlayerClosureLivesExactlyAsLongAsTheSession() async throws {
@@ -88,15 +88,42 @@ private final class Player: Sendable {
             let tracker = try Tracker(client: client)
             try tracker.trackSessionStart(Media(id: "t", name: "T", length: 1), metadata: ["k": "v"])
             _ = (manual, tracker)
+            if n == 0 { #expect(libraryThreads() >= 2, "a live client has its scheduler and delivery threads") }
         }
         try cycle(0)
-        let boxes = CallbackBox.live, threads = threadCount()
+        let boxes = CallbackBox.live, threads = libraryThreads()
         for n in 1...200 { try cycle(n) }
         #expect(CallbackBox.live == boxes, "callback boxes still held by the library")
-        #expect(threadCount() <= threads, "threads left behind")
+        #expect(libraryThreads() == threads, "threads left behind")
     }
 }
 
-private func threadCount() -> Int {
-    (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? -1
+/// The library's threads in this process (`mediaedge-scheduler`, `mediaedge-delivery-N`); the
+/// Swift runtime's own come and go as it pleases.
+private func libraryThreads() -> Int {
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+    return tasks.filter { task in
+        let name = (try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8)) ?? ""
+        return name.hasPrefix("mediaedge-")
+    }.count
+}
+
+@Suite struct OwnershipTests {
+    @Test func droppingTheLastReferencesEndsTheSessionBeforeTheClientGoes() async throws {
+        let ds = Emulator.datastream()
+        var client: Client? = try Client(configuration: Emulator.configuration(ds))
+        var session: AutomaticSession? = try AutomaticSession(
+            client: client!, playerID: "drop", start: SessionStart(name: "d", length: 60)
+        ) { PlayerDetails(playhead: 7) }
+        try session?.send(.play)
+        let events = client!.sessionEvents()
+        client = nil  // the session still holds it
+        session = nil  // frees the session (sessionEnd queued), then the client (its flush sends it)
+        var kinds: [SessionEventKind] = []
+        for await event in events { kinds.append(event.kind) }  // finishes once the client is freed
+        #expect(kinds == [.started, .ended])
+        let sent = try Emulator.requests(ds)
+        #expect(sent.map(\.action) == ["sessionStart", "play", "sessionEnd"])
+        #expect(sent.last?.media["playhead"] as? Int == 7)
+    }
 }

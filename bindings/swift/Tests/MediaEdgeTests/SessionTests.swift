@@ -210,3 +210,50 @@ import Testing
         expectError(.notReady, containing: "sessionID()") { try session.send(.play, playhead: 1) }
     }
 }
+
+@Suite struct BlockingClosureTests {
+    /// While the player closure blocks in a ping, the player's own sends still return: they
+    /// do not wait for the scheduler thread. (If they did, this test would never finish.) The
+    /// ping being made is dropped, because the events sent meanwhile moved the next ping.
+    @Test(.timeLimit(.minutes(1))) func aClosureBlockedInAPingDoesNotBlockTheCallersSends() async throws {
+        let ds = Emulator.datastream()
+        let client = try Client.withManualClock(configuration: Emulator.configuration(ds), startUnixMs: clockStart)
+        let blockNextCall = Locked(false)
+        let entered = DispatchSemaphore(value: 0), proceed = DispatchSemaphore(value: 0), advanced = DispatchSemaphore(value: 0)
+        let session = try AutomaticSession(client: client, playerID: "slow", start: SessionStart(name: "s", length: 60)) {
+            if blockNextCall.swap(false) {
+                entered.signal()
+                proceed.wait()
+            }
+            return PlayerDetails(playhead: 5)
+        }
+        _ = try await session.sessionID()
+        try await client.waitIdle()
+        blockNextCall.current = true
+        Thread.detachNewThread {
+            try? client.advanceClock(by: .seconds(10))
+            advanced.signal()
+        }
+        await waitOffThread(entered)
+        try session.send(.pauseStart)  // the ping's closure is still blocked here
+        try session.send(.play)
+        proceed.signal()
+        await waitOffThread(advanced)
+        try await client.flush()
+        let sent = try Emulator.requests(ds)
+        #expect(sent.map(\.action) == ["sessionStart", "pauseStart", "play"])
+        #expect(sent.map { $0.xdm["timestamp"] as? String } == [
+            "2026-11-28T00:00:00.000Z", "2026-11-28T00:00:10.000Z", "2026-11-28T00:00:10.000Z",
+        ])
+    }
+}
+
+/// Waits for a semaphore without holding one of the concurrency pool's threads.
+private func waitOffThread(_ semaphore: DispatchSemaphore) async {
+    await withCheckedContinuation { continuation in
+        Thread.detachNewThread {
+            semaphore.wait()
+            continuation.resume()
+        }
+    }
+}
