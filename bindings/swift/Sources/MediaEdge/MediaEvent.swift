@@ -145,7 +145,7 @@ public struct SessionStart: Sendable, Equatable {
         self.customMetadata = customMetadata
     }
 
-    func xdm(playhead: Double?) -> String {
+    func xdm(playhead: Double?) throws(MediaEdgeError) -> String {
         var session: [(String, JSON)] = [
             ("name", .string(name)), ("length", .number(length)), ("contentType", .string(contentType.rawValue)),
         ]
@@ -153,6 +153,10 @@ public struct SessionStart: Sendable, Equatable {
         session.add("channel", channel.map(JSON.string))
         session.add("playerName", playerName.map(JSON.string))
         session.add("appVersion", appVersion.map(JSON.string))
+        let typed = Set(["name", "length", "contentType", "friendlyName", "channel", "playerName", "appVersion"])
+        if let clash = details.keys.sorted().first(where: typed.contains) {
+            throw invalidArgument("details[\"\(clash)\"]: set it with SessionStart's own `\(clash)`")
+        }
         session += details.sorted { $0.key < $1.key }.map { ($0.key, JSON.string($0.value)) }
         var media: [(String, JSON)] = []
         media.add("playhead", playhead.map(JSON.number))

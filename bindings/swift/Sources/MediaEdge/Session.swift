@@ -79,11 +79,7 @@ public class Session: @unchecked Sendable {
     /// refused the session.
     public var currentSessionID: String? {
         get throws(MediaEdgeError) {
-            do {
-                return try readString { buf, len, needed in mediaedge_session_id(handle, buf, len, needed) }
-            } catch where error.code == .notReady {
-                return nil
-            }
+            try readID { buf, len, needed in mediaedge_session_id(handle, buf, len, needed) }
         }
     }
 
@@ -203,7 +199,7 @@ public final class AutomaticSession: Session, @unchecked Sendable {
         client: Client, playerID: String, start: SessionStart,
         details: @escaping @Sendable () throws -> PlayerDetails
     ) throws(MediaEdgeError) {
-        try self.init(client: client, playerID: playerID, startXDM: start.xdm(playhead: nil), details: details)
+        try self.init(client: client, playerID: playerID, startXDM: try start.xdm(playhead: nil), details: details)
     }
 
     /// The same with the sessionStart's xdm object as JSON text.
@@ -230,7 +226,7 @@ public final class AutomaticSession: Session, @unchecked Sendable {
 public final class ManualSession: Session, @unchecked Sendable {
     /// Starts a session with a typed sessionStart at `playhead`.
     public convenience init(client: Client, start: SessionStart, playhead: Double = 0) throws(MediaEdgeError) {
-        try self.init(client: client, startXDM: start.xdm(playhead: playhead))
+        try self.init(client: client, startXDM: try start.xdm(playhead: playhead))
     }
 
     /// The same with the sessionStart's xdm object (which must carry
@@ -248,6 +244,15 @@ public final class ManualSession: Session, @unchecked Sendable {
             throw MediaEdgeError(code: .notReady, message: "the session ID is not known yet: await sessionID() first")
         }
         try send(xdm: event.xdm(playhead: playhead, sessionID: id))
+    }
+}
+
+/// Reads a backend session ID: `nil` while the library says it is not ready.
+func readID(_ call: (UnsafeMutablePointer<CChar>, Int, UnsafeMutablePointer<Int>) -> mediaedge_status) throws(MediaEdgeError) -> String? {
+    do {
+        return try readString(call)
+    } catch where error.code == .notReady {
+        return nil
     }
 }
 

@@ -108,11 +108,7 @@ public final class Tracker: Sendable {
     /// known yet.
     public var sessionID: String? {
         get throws(MediaEdgeError) {
-            do {
-                return try readString { buf, len, needed in mediaedge_tracker_session_id(handle, buf, len, needed) }
-            } catch where error.code == .notReady {
-                return nil
-            }
+            try readID { buf, len, needed in mediaedge_tracker_session_id(handle, buf, len, needed) }
         }
     }
 }

@@ -48,6 +48,9 @@ import Testing
         expectError(.invalidEvent, containing: "sessionDetails") {
             _ = try ManualSession(client: client, startXDM: #"{"mediaCollection":{"playhead":0}}"#)
         }
+        expectError(.invalidArgument, containing: #"details["name"]"#) {
+            _ = try ManualSession(client: client, start: SessionStart(name: "a", length: 1, details: ["name": "b"]))
+        }
         try session.send(.sessionEnd)
         expectError(.sessionEnded, containing: "ended") { try session.send(.play) }
         expectError(.wrongState, containing: "manual clock") { try client.advanceClock(by: .seconds(1)) }
