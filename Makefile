@@ -159,7 +159,7 @@ test-kotlin: lib | $(BUILD)
 	scripts/with-emulator.sh $(EMULATOR) $(KOTLIN_RUN) BindingTestKt @URL@ include/mediaedge.h
 	scripts/with-emulator.sh $(EMULATOR) $(KOTLIN_RUN) QuickStartKt @URL@
 
-# The Swift binding (bindings/swift): its tests plain and under ASan and TSan, the quick start,
+# The Swift binding (Package.swift, bindings/swift/): its tests plain and under ASan and TSan, the quick start,
 # and an out-of-tree package on an installed prefix (scripts/test-swift.sh). Skipped, in one
 # line, where there is no Swift toolchain.
 SWIFT ?= $(shell command -v swift 2>/dev/null || { test -x /opt/swift/usr/bin/swift && echo /opt/swift/usr/bin/swift; })

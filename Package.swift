@@ -1,8 +1,9 @@
 // swift-tools-version:6.0
-// The Swift binding of mediaedge. Its targets live here, beside the other bindings, so that the
-// repository's root stays a Cargo workspace; an app depends on this folder by path (or on a Git
-// URL with `path:` once published). The C library is found through pkg-config (`mediaedge.pc`
-// from `make install`, or the uninstalled one `make test-swift` writes into build/).
+// The Swift binding of mediaedge (README, "Quick start in Swift"). The manifest sits at the root
+// so that an app can depend on the repository itself (`.package(url:…)` or `.package(path:…)`,
+// package identity `mediaedge`); its sources live in bindings/swift beside the other bindings.
+// The C library is found through pkg-config: the `mediaedge.pc` of `make install`, or the
+// uninstalled one `make test-swift` writes into build/swift.
 import PackageDescription
 
 let package = Package(
@@ -12,9 +13,9 @@ let package = Package(
         .executable(name: "QuickStart", targets: ["QuickStart"]),
     ],
     targets: [
-        .systemLibrary(name: "CMediaEdge", pkgConfig: "mediaedge"),
-        .target(name: "MediaEdge", dependencies: ["CMediaEdge"]),
-        .executableTarget(name: "QuickStart", dependencies: ["MediaEdge"], path: "Examples/QuickStart"),
-        .testTarget(name: "MediaEdgeTests", dependencies: ["MediaEdge"]),
+        .systemLibrary(name: "CMediaEdge", path: "bindings/swift/Sources/CMediaEdge", pkgConfig: "mediaedge"),
+        .target(name: "MediaEdge", dependencies: ["CMediaEdge"], path: "bindings/swift/Sources/MediaEdge"),
+        .executableTarget(name: "QuickStart", dependencies: ["MediaEdge"], path: "bindings/swift/Examples/QuickStart"),
+        .testTarget(name: "MediaEdgeTests", dependencies: ["MediaEdge"], path: "bindings/swift/Tests/MediaEdgeTests"),
     ]
 )

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Swift binding (bindings/swift) with a real Swift toolchain: its tests against the emulator
+# The Swift binding (Package.swift, bindings/swift) with a real Swift toolchain: its tests against the emulator
 # plain, under AddressSanitizer (with LeakSanitizer) and under ThreadSanitizer (with libmediaedge
 # itself built with ThreadSanitizer, so the library's own locks are seen); the quick start; and
 # an out-of-tree package that depends on the binding by path and links an installed prefix.
@@ -8,7 +8,7 @@
 set -euo pipefail
 swift=$1 emulator=$(realpath "$2") libdir=$(realpath "$3") version=$4 tsan_host=$5
 repo=$(cd "$(dirname "$0")/.." && pwd)
-package=$repo/bindings/swift
+package=$repo
 build=$repo/build/swift
 mkdir -p "$build"
 fail() { echo "test-swift: $*" >&2; exit 1; }
@@ -68,7 +68,10 @@ trap 'rm -rf "$work"' EXIT
 make -C "$repo" --no-print-directory install PREFIX="$work/prefix" >"$work/install.log" 2>&1 || { cat "$work/install.log"; exit 1; }
 mkdir -p "$work/consumer"
 cp -r "$repo/tests-install/swift-consumer/Sources" "$work/consumer/"
-sed "s|@MEDIAEDGE_SWIFT@|$package|" "$repo/tests-install/swift-consumer/Package.swift.in" >"$work/consumer/Package.swift"
+# A path dependency's identity is its folder's name (`mediaedge` for a clone of the repository).
+identity=$(basename "$package" | tr '[:upper:]' '[:lower:]')
+sed -e "s|@MEDIAEDGE_PATH@|$package|" -e "s|@MEDIAEDGE_IDENTITY@|$identity|" \
+  "$repo/tests-install/swift-consumer/Package.swift.in" >"$work/consumer/Package.swift"
 PKG_CONFIG_PATH=$work/prefix/lib/pkgconfig "$swift" build --package-path "$work/consumer" \
   -Xlinker -rpath -Xlinker "$work/prefix/lib" >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
 consumer=$work/consumer/.build/debug/Consumer
