@@ -367,11 +367,15 @@ typedef struct mediaedge_session_event {
 } mediaedge_session_event;
 
 /**
- * Tells the caller what happened to a session. Called on a delivery worker thread, or on the
- * thread calling `mediaedge_client_set_consent` (consent "out") or `mediaedge_client_free`
- * (UNSENT); calls for one session come in order and never overlap, calls for different
- * sessions may overlap. No library lock is held: the callback may call any mediaedge function
- * except freeing the client and replacing the event callback (WRONG_STATE). Once
+ * Tells the caller what happened to a session. Called on a delivery worker thread, on the
+ * client's scheduler thread or a tracker call's thread (CALL_REJECTED), or on the thread calling
+ * `mediaedge_client_set_consent` (consent "out") or `mediaedge_client_free` (UNSENT) — except
+ * that while a call for the same session is in progress on another thread, that thread makes
+ * this one right after it. Calls for one session (for a tracker, for its open session, or the
+ * tracker itself while none is open) come in the order the library decided them and never
+ * overlap; calls for different sessions may. No library lock is held: the callback may call
+ * any mediaedge function except freeing the client and replacing the event callback
+ * (WRONG_STATE); events it causes for its own session come after it returns. Once
  * `mediaedge_client_free` returns, it is not called again.
  */
 typedef void (*mediaedge_session_event_fn)(void *user_data,

@@ -58,3 +58,100 @@ impl SessionEvent {
 }
 
 pub type Listener = Arc<dyn Fn(&SessionEvent) + Send + Sync>;
+
+/// Events decided together under one lock, and how many queued events they finish (counted off
+/// only once the listener has heard of them, so that a returned flush means the callbacks ran).
+#[derive(Default)]
+pub struct Batch {
+    pub events: Vec<SessionEvent>,
+    pub finished_events: usize,
+}
+
+/// One session's (or one tracker's) events on their way to the listener: in the order their
+/// numbers were reserved, one batch at a time, never two at once. The number is reserved under
+/// the lock that decided the events, so that is their order; the batch is posted once that lock
+/// is released, and whichever thread finds nobody delivering delivers every batch that is next
+/// in line, its own and those posted meanwhile by other threads.
+#[derive(Default)]
+pub struct Mailbox {
+    inner: parking_lot::Mutex<MailboxInner>,
+}
+
+#[derive(Default)]
+struct MailboxInner {
+    reserved: u64,
+    next: u64,
+    waiting: std::collections::BTreeMap<u64, Batch>,
+    delivering: bool,
+}
+
+impl Mailbox {
+    /// The number of the next batch. Call it under the lock that decided the batch's events.
+    pub fn reserve(&self) -> u64 {
+        let mut inner = self.inner.lock();
+        inner.reserved += 1;
+        inner.reserved - 1
+    }
+
+    /// Posts batch `number`. True: the caller now delivers, taking batches with `take` until
+    /// it returns `None`. False: another thread is delivering, or an earlier batch is still to
+    /// come; whoever delivers that one delivers this one too.
+    pub fn post(&self, number: u64, batch: Batch) -> bool {
+        let mut inner = self.inner.lock();
+        inner.waiting.insert(number, batch);
+        if inner.delivering || !inner.waiting.contains_key(&inner.next) {
+            return false;
+        }
+        inner.delivering = true;
+        true
+    }
+
+    /// The next batch in line, for the thread that is delivering; `None` ends its turn.
+    pub fn take(&self) -> Option<Batch> {
+        let mut inner = self.inner.lock();
+        let next = inner.next;
+        match inner.waiting.remove(&next) {
+            Some(batch) => {
+                inner.next += 1;
+                Some(batch)
+            }
+            None => {
+                inner.delivering = false;
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(n: usize) -> Batch {
+        Batch { events: Vec::new(), finished_events: n }
+    }
+
+    #[test]
+    fn mailbox_delivers_in_reserved_order_whoever_posts_first() {
+        let mailbox = Mailbox::default();
+        let (first, second, third) = (mailbox.reserve(), mailbox.reserve(), mailbox.reserve());
+        assert!(!mailbox.post(second, batch(2)), "the second cannot go before the first");
+        assert!(!mailbox.post(third, batch(3)));
+        assert!(mailbox.post(first, batch(1)), "the first arrives: its poster delivers");
+        let order: Vec<usize> = std::iter::from_fn(|| mailbox.take()).map(|b| b.finished_events).collect();
+        assert_eq!(order, [1, 2, 3]);
+        let fourth = mailbox.reserve();
+        assert!(mailbox.post(fourth, batch(4)), "nobody is delivering any more");
+    }
+
+    #[test]
+    fn mailbox_lets_one_thread_deliver_at_a_time() {
+        let mailbox = Mailbox::default();
+        let (first, second) = (mailbox.reserve(), mailbox.reserve());
+        assert!(mailbox.post(first, batch(1)));
+        assert!(!mailbox.post(second, batch(2)), "the first poster is still delivering");
+        assert_eq!(mailbox.take().map(|b| b.finished_events), Some(1));
+        assert_eq!(mailbox.take().map(|b| b.finished_events), Some(2), "the deliverer takes what came meanwhile");
+        assert!(mailbox.take().is_none());
+    }
+}

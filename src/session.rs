@@ -8,6 +8,7 @@ use std::time::Duration;
 use parking_lot::{Condvar, Mutex};
 use serde_json::{Map, Value};
 
+use crate::events::Mailbox;
 use crate::resume::Playback;
 use crate::xdm::{EventType, Mode, PlayerDetails};
 
@@ -135,6 +136,8 @@ pub struct SessionCore {
     pub state: Mutex<SessionState>,
     /// Signalled when the backend state changes (ID known or failed).
     pub backend_changed: Condvar,
+    /// The session's events on their way to the listener, in order and one at a time.
+    pub mailbox: Mailbox,
     /// A tracker's session: the tracker makes the pings and restarts the session at 24 h, so
     /// the library's own pings and age-based resume stay off.
     pub tracker_managed: bool,
@@ -167,6 +170,7 @@ impl SessionCore {
                 last_accepted: Duration::ZERO,
             }),
             backend_changed: Condvar::new(),
+            mailbox: Mailbox::default(),
             tracker_managed: false,
         }
     }

@@ -19,7 +19,7 @@ use crate::config::{Config, Consent};
 use crate::delivery::transport::Transport;
 use crate::delivery::ReadyQueue;
 use crate::error::{Error, ErrorKind, Result};
-use crate::events::{Listener, SessionEvent, SessionEventKind};
+use crate::events::{Batch, Listener, Mailbox, SessionEvent, SessionEventKind};
 use crate::log::{Level, Logger};
 use crate::scheduler::{Scheduler, Timer};
 use crate::session::{Backend, Outgoing, SessionCore, SessionState};
@@ -67,6 +67,18 @@ struct AfterUnlock {
     /// Events finished (delivered, refused, dropped): counted off `pending` only after the
     /// listener has heard about them, so a returned flush means the callbacks have run.
     finished_events: usize,
+    /// The place of `events` in the session's mailbox, taken under the session lock by `seal`.
+    batch_number: Option<u64>,
+}
+
+impl AfterUnlock {
+    /// Numbers what the locked section decided for the listener. Call it under the session lock,
+    /// after the last event is added: that lock's order becomes the order of the callbacks.
+    fn seal(&mut self, core: &SessionCore) {
+        if self.batch_number.is_none() && (!self.events.is_empty() || self.finished_events > 0) {
+            self.batch_number = Some(core.mailbox.reserve());
+        }
+    }
 }
 
 thread_local! {
@@ -408,6 +420,7 @@ impl Engine {
                 self.ready.push(Arc::clone(core));
             }
             self.logger.log(Level::Debug, || format!("session {} queued {}", core.key, event_type.action()));
+            after.seal(core);
         }
         self.finish(core, after);
         Ok(())
@@ -461,8 +474,22 @@ impl Engine {
         if after.forget_session {
             self.sessions.lock().remove(&core.key);
         }
-        self.emit(after.events);
-        self.event_done(after.finished_events);
+        debug_assert!(
+            after.batch_number.is_some() || (after.events.is_empty() && after.finished_events == 0),
+            "session events decided without seal()"
+        );
+        let number = after.batch_number.unwrap_or_else(|| core.mailbox.reserve());
+        self.deliver(&core.mailbox, number, Batch { events: after.events, finished_events: after.finished_events });
+    }
+
+    /// Posts a batch; if this thread's turn comes, delivers it and whatever else is next in line.
+    fn deliver(&self, mailbox: &Mailbox, number: u64, batch: Batch) {
+        if mailbox.post(number, batch) {
+            while let Some(batch) = mailbox.take() {
+                self.emit(batch.events);
+                self.event_done(batch.finished_events);
+            }
+        }
     }
 
     /// Removes every queued event of a session (consent out, shutdown), counting them as dropped
@@ -519,6 +546,7 @@ impl Engine {
                         core.backend_changed.notify_all();
                         let message = format!("session closed: consent was set to \"out\" ({dropped} queued events dropped)");
                         after.events.push(self.session_event(&core, &state, SessionEventKind::Failed, message).with_count(dropped));
+                        after.seal(&core);
                     }
                     self.finish(&core, after);
                 }
@@ -568,9 +596,10 @@ impl Engine {
         self.enqueue(core, prepared, None)
     }
 
-    /// Reports events that concern no delivery (a tracker's rejected calls).
-    pub fn report(&self, events: Vec<SessionEvent>) {
-        self.emit(events);
+    /// Reports events that concern no delivery (a tracker's rejected calls), as batch `number`
+    /// of `mailbox` (reserved under the lock that decided them).
+    pub fn report(&self, mailbox: &Mailbox, number: u64, events: Vec<SessionEvent>) {
+        self.deliver(mailbox, number, Batch { events, finished_events: 0 });
     }
 
     fn ping_due(&self, key: u64, generation: u64) {
@@ -639,6 +668,7 @@ impl Engine {
                     after.events.push(self.session_event(&core, &state, SessionEventKind::Unsent, message).with_count(dropped));
                 }
                 total += dropped;
+                after.seal(&core);
             }
             self.finish(&core, after);
         }

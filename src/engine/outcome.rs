@@ -74,6 +74,7 @@ impl Engine {
             if core.mode == Mode::Automatic {
                 self.resume_if_backend_closed(core, &mut state, &mut after);
             }
+            after.seal(core);
             if !state.head_sendable() || !self.may_send() {
                 // Parked: consent is not "in", or the client is closing. `set_consent` or a new
                 // event hands it back.
@@ -244,6 +245,7 @@ impl Engine {
             if state.outbox.is_empty() && (state.finished || matches!(state.backend, Backend::Failed(_))) {
                 after.forget_session = true;
             }
+            after.seal(core);
         }
         self.finish(core, after);
     }

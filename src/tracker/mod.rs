@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use crate::clock::format_timestamp;
 use crate::engine::{Engine, Ticking};
 use crate::error::{Error, ErrorKind, Result};
-use crate::events::{SessionEvent, SessionEventKind};
+use crate::events::{Mailbox, SessionEvent, SessionEventKind};
 use crate::session::SessionCore;
 use crate::xdm::{self, Mode, PlayerDetails, Position, Prepared};
 
@@ -36,6 +36,16 @@ struct State {
 pub(crate) struct TrackerCore {
     key: u64,
     state: Mutex<State>,
+    /// Rejected calls while no session is open go out through this (with a session, through
+    /// the session's, so that they keep their place among its events).
+    mailbox: Mailbox,
+}
+
+/// Rejected calls to report once the tracker's lock is released, numbered under it.
+struct Rejections {
+    session: Option<Arc<SessionCore>>,
+    number: u64,
+    events: Vec<SessionEvent>,
 }
 
 /// A media tracker. Thread-safe; calls are applied in the order they take its lock. Dropping it
@@ -53,6 +63,7 @@ impl Tracker {
         let core = Arc::new(TrackerCore {
             key,
             state: Mutex::new(State { rules: Rules::new(settings), session: None, armed: None, generation: 0 }),
+            mailbox: Mailbox::default(),
         });
         let weak: Weak<dyn Ticking> = Arc::downgrade(&(core.clone() as Arc<dyn Ticking>));
         engine.register_ticker(key, weak);
@@ -146,7 +157,7 @@ impl Ticking for TrackerCore {
             self.rearm(engine, &mut state);
             self.rejection_events(&state, rejected)
         };
-        engine.report(rejected);
+        self.report(engine, rejected);
     }
 }
 
@@ -181,7 +192,7 @@ impl TrackerCore {
             self.rearm(engine, &mut state);
             (result, self.rejection_events(&state, rejected))
         };
-        engine.report(events);
+        self.report(engine, events);
         result
     }
 
@@ -227,8 +238,14 @@ impl TrackerCore {
         }
     }
 
-    fn rejection_events(&self, state: &State, messages: Vec<String>) -> Vec<SessionEvent> {
-        messages
+    /// Called under the tracker's lock: the reports take their place among the session's events.
+    fn rejection_events(&self, state: &State, messages: Vec<String>) -> Option<Rejections> {
+        if messages.is_empty() {
+            return None;
+        }
+        let session = state.session.clone();
+        let number = session.as_ref().map_or(&self.mailbox, |s| &s.mailbox).reserve();
+        let events = messages
             .into_iter()
             .map(|message| SessionEvent {
                 kind: SessionEventKind::CallRejected,
@@ -240,7 +257,14 @@ impl TrackerCore {
                 count: 0,
                 message,
             })
-            .collect()
+            .collect();
+        Some(Rejections { session, number, events })
+    }
+
+    fn report(&self, engine: &Engine, rejections: Option<Rejections>) {
+        if let Some(Rejections { session, number, events }) = rejections {
+            engine.report(session.as_ref().map_or(&self.mailbox, |s| &s.mailbox), number, events);
+        }
     }
 }
 
