@@ -808,8 +808,9 @@ enum mediaedge_status mediaedge_metadata_set(struct mediaedge_metadata *metadata
  * Starts an automatic session for `player_id` (unique among the client's live sessions) and
  * queues its sessionStart from `start_xdm_json` (an xdm object; `eventType` may be left out,
  * `mediaCollection.sessionDetails` is required, `playerName`/`channel`/`appVersion` default to
- * the configuration). The library calls `details` for the playhead and QoE of every event and
- * ping, adds the session ID, and pings on schedule. Nothing waits on the network.
+ * the configuration; `hasResume` to false). The library calls `details` for the playhead and QoE
+ * of every event and ping (a `mediaCollection.playhead` in the event itself wins over the
+ * callback's), adds the session ID, and pings on schedule. Nothing waits on the network.
  * On success `*out` receives a session the caller owns (free with `mediaedge_session_free`).
  * `user_data_free` (may be NULL) runs exactly once when the library no longer needs
  * `user_data`, also when this call fails.

@@ -339,6 +339,8 @@ pub fn prepare(
             set_default(session, "playerName", Some(&config.player_name));
             set_default(session, "channel", Some(&config.channel));
             set_default(session, "appVersion", config.app_version.as_deref());
+            // Adobe's native SDKs say so on every sessionStart that is not a resume.
+            session.entry("hasResume").or_insert(Value::Bool(false));
         }
         EventType::AdStart => {
             let ad = object_at(media, "advertisingDetails", "mediaCollection.advertisingDetails")?;
@@ -352,8 +354,17 @@ pub fn prepare(
                 return Err(invalid("mediaCollection.sessionID", "set by the library in automatic sessions; leave it out"));
             }
             check_required(event_type, media, true)?;
+            // A playhead the caller put in the event wins over the callback's, as in the Web SDK
+            // (and as the caller's QoE figures do); the callback still supplies the QoE.
+            let given = match media.contains_key("playhead") {
+                true => {
+                    require_number(media, "playhead", "mediaCollection.playhead", false)?;
+                    media["playhead"].as_f64()
+                }
+                false => None,
+            };
             let details = player().unwrap_or_default();
-            let playhead = round_playhead(details.playhead);
+            let playhead = round_playhead(given.unwrap_or(details.playhead));
             media.insert("playhead".into(), Value::from(playhead));
             merge_qoe(media, &details.qoe)?;
             check_required(event_type, media, false)?;

@@ -27,6 +27,7 @@ fn automatic_start_gets_defaults_rounded_playhead_and_session_id_on_later_events
     assert_eq!(details["playerName"], "test-player");
     assert_eq!(details["channel"], "test-channel");
     assert_eq!(details["appVersion"], "9.9");
+    assert_eq!(details["hasResume"], false, "said on every start that is not a resume, as Adobe's SDKs do");
     assert_eq!(start.playhead(), Some(0));
     assert_eq!(start.config_id.as_deref(), Some("ds-test"));
     let id = session.session_id().unwrap();
@@ -35,6 +36,37 @@ fn automatic_start_gets_defaults_rounded_playhead_and_session_id_on_later_events
     assert_eq!(requests[1].xdm()["mediaCollection"]["sessionID"], id.as_str());
     assert_eq!(requests[1].status, Some(204));
     assert_eq!(player.calls(), 2, "the callback is asked once per event");
+}
+
+#[test]
+fn a_start_the_caller_marks_as_resumed_keeps_has_resume_true() {
+    let emulator = Emulator::start().unwrap();
+    let client = manual_client(&emulator);
+    let resumed = START_XDM.replace(r#""name":"episode-1""#, r#""name":"episode-1","hasResume":true"#);
+    let _session = client.start_automatic("p1", Player::new(), &resumed).unwrap();
+    flush(&client);
+    assert_eq!(emulator.media_requests()[0].xdm()["mediaCollection"]["sessionDetails"]["hasResume"], true);
+}
+
+#[test]
+fn a_playhead_in_an_automatic_event_wins_over_the_callbacks() {
+    let emulator = Emulator::start().unwrap();
+    let client = manual_client(&emulator);
+    let player = Player::new();
+    player.set(10.0);
+    *player.bitrate.lock().unwrap() = Some(3000.0);
+    let session = client.start_automatic("p1", player.clone(), START_XDM).unwrap();
+    session.send(r#"{"eventType":"media.play","mediaCollection":{"playhead":41.6}}"#).unwrap();
+    session.send(&event("pauseStart")).unwrap();
+    let refused = session.send(r#"{"eventType":"media.play","mediaCollection":{"playhead":"soon"}}"#).unwrap_err();
+    assert_eq!(refused.kind, ErrorKind::InvalidEvent);
+    assert!(refused.message.contains("mediaCollection.playhead"), "{}", refused.message);
+    flush(&client);
+    let requests = emulator.media_requests();
+    assert_eq!(actions(&requests), ["sessionStart", "play", "pauseStart"]);
+    assert_eq!(requests[1].playhead(), Some(42), "the caller's playhead, rounded");
+    assert_eq!(requests[1].xdm()["mediaCollection"]["qoeDataDetails"]["bitrate"], 3000, "the callback's QoE still comes");
+    assert_eq!(requests[2].playhead(), Some(10), "without one, the callback's");
 }
 
 #[test]

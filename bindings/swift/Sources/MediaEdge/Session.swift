@@ -216,9 +216,10 @@ public final class AutomaticSession: Session, @unchecked Sendable {
         super.init(handle: out!, client: client)
     }
 
-    /// Sends a typed event; the playhead and QoE come from the `details` closure.
-    public func send(_ event: MediaEvent) throws(MediaEdgeError) {
-        try send(xdm: event.xdm(playhead: nil, sessionID: nil))
+    /// Sends a typed event. The QoE comes from the `details` closure, and so does the playhead
+    /// unless you give one here (yours wins, as in the Web SDK).
+    public func send(_ event: MediaEvent, playhead: Double? = nil) throws(MediaEdgeError) {
+        try send(xdm: event.xdm(playhead: playhead, sessionID: nil))
     }
 }
 

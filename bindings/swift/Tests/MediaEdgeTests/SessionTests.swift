@@ -18,17 +18,19 @@ import Testing
         try session.send(.chapterStart(Chapter(name: "c1", position: 1, startTime: 20, length: 30), customMetadata: ["k": "v"]))
         try session.send(.statesUpdate(start: [.fullscreen], end: [.mute]))
         try session.send(.error(name: "decoder-7"))
+        try session.send(.pauseStart, playhead: 25)
         try session.send(.sessionEnd)
         let id = try await session.sessionID()
         try await client.flush()
 
         let sent = try Emulator.requests(ds)
-        #expect(sent.map(\.action) == ["sessionStart", "play", "chapterStart", "statesUpdate", "error", "sessionEnd"])
-        #expect(sent.map(\.status) == [200, 204, 204, 204, 204, 204])
+        #expect(sent.map(\.action) == ["sessionStart", "play", "chapterStart", "statesUpdate", "error", "pauseStart", "sessionEnd"])
+        #expect(sent.map(\.status) == [200, 204, 204, 204, 204, 204, 204])
         let qoe = #""qoeDataDetails":{"bitrate":3000,"framesPerSecond":25}"#
         #expect(canonical(sent[0].media) == canonical(json: """
             {"playhead":12,\(qoe),"sessionDetails":{"name":"movie","friendlyName":"The Movie","length":60,
-             "contentType":"vod","show":"Shows","channel":"swift-channel","playerName":"swift-test","appVersion":"2.1"}}
+             "contentType":"vod","show":"Shows","channel":"swift-channel","playerName":"swift-test","appVersion":"2.1",
+             "hasResume":false}}
             """))
         #expect(canonical(sent[1].media) == canonical(json: #"{"sessionID":"\#(id)","playhead":12,\#(qoe)}"#))
         #expect(canonical(sent[2].media) == canonical(json: """
@@ -41,6 +43,8 @@ import Testing
         #expect(canonical(sent[4].media) == canonical(json: """
             {"sessionID":"\(id)","playhead":21,\(qoe),"errorDetails":{"name":"decoder-7","source":"player"}}
             """))
+        #expect(sent[5].media["playhead"] as? Int == 25, "a playhead given with the event wins over the closure's")
+        #expect(sent[6].media["playhead"] as? Int == 21)
         #expect(sent.allSatisfy { $0.xdm["eventType"] as? String == "media." + $0.action })
         #expect(session.phase == .ended)
     }
