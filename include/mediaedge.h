@@ -836,7 +836,8 @@ enum mediaedge_status mediaedge_session_new_manual(const struct mediaedge_client
 
 /**
  * Validates an xdm event (`{"eventType":"media.play","mediaCollection":{…}}`), stamps its time
- * and queues it; never waits on the network. A rejected event returns
+ * and an `_id` (a UUID, the same on every retry of the event; one you set is kept) and queues
+ * it; never waits on the network. A rejected event returns
  * MEDIAEDGE_ERR_INVALID_EVENT with the field named in the message, and nothing is sent.
  * After sessionEnd/sessionComplete: MEDIAEDGE_ERR_SESSION_ENDED; after the backend refused
  * the session: MEDIAEDGE_ERR_SESSION_FAILED; a manual send before the ID is known:

@@ -326,6 +326,12 @@ pub fn prepare(
         _ => {}
     }
     xdm.insert("eventType".into(), Value::String(event_type.xdm_name().into()));
+    // The library gives every event an `_id`; one the caller set is kept, so it must be usable.
+    if let Some(id) = xdm.get("_id") {
+        if !id.as_str().is_some_and(|s| !s.is_empty() && s.len() <= 128) {
+            return Err(invalid("_id", format!("expected a non-empty string of at most 128 bytes, got {}", describe(id))));
+        }
+    }
     if let Some(ts) = xdm.get("timestamp") {
         let ok = ts.as_str().map(is_iso8601_utc).unwrap_or(false);
         if !ok {

@@ -398,6 +398,9 @@ impl Engine {
             // Stamped under the lock so that timestamps never run backwards along the FIFO.
             xdm.entry("timestamp".to_string())
                 .or_insert_with(|| Value::String(format_timestamp(self.clock.wall_ms())));
+            // One `_id` per event, kept on every retry of it, so the backend can drop the
+            // duplicates that at-least-once delivery makes (a lost answer, a late timeout).
+            xdm.entry("_id".to_string()).or_insert_with(|| Value::String(new_uuid()));
             match event_type {
                 EventType::AdBreakStart | EventType::AdStart => state.in_ad = true,
                 EventType::AdBreakComplete => state.in_ad = false,
@@ -711,8 +714,8 @@ fn random_unit() -> f64 {
     (random_u64() >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// A random (version 4) UUID for the `requestId` query parameter.
-pub fn new_request_id() -> String {
+/// A random (version 4) UUID: an event's `_id`, a request's `requestId`.
+pub fn new_uuid() -> String {
     let (a, b) = (random_u64(), random_u64());
     let a = (a & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000;
     let b = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
@@ -732,7 +735,7 @@ mod tests {
 
     #[test]
     fn request_ids_are_v4_uuids_and_differ() {
-        let (a, b) = (new_request_id(), new_request_id());
+        let (a, b) = (new_uuid(), new_uuid());
         assert_ne!(a, b);
         assert_eq!(a.len(), 36);
         assert_eq!(&a[14..15], "4");

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::{new_request_id, random_unit, AfterUnlock, Engine};
+use super::{new_uuid, random_unit, AfterUnlock, Engine};
 use crate::clock::format_timestamp;
 use crate::delivery::policy::{self, Verdict};
 use crate::delivery::response;
@@ -97,7 +97,7 @@ impl Engine {
                         }
                     }
                 }
-                let request_id = head.request_id.get_or_insert_with(new_request_id).clone();
+                let request_id = head.request_id.get_or_insert_with(new_uuid).clone();
                 Some((head.seq, head.event_type, crate::xdm::request_body(&head.xdm), request_id))
             }
         };
@@ -345,7 +345,9 @@ impl Engine {
         let added = events.len();
         {
             let mut budget = self.budget.lock();
-            for (event_type, xdm) in events.into_iter().rev() {
+            for (event_type, mut xdm) in events.into_iter().rev() {
+                // A restatement is a new event, not a retry: it gets an `_id` of its own.
+                xdm.insert("_id".into(), Value::String(new_uuid()));
                 let seq = self.next_seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let size = super::queued_size(&xdm);
                 budget.force(size, None);
