@@ -128,6 +128,11 @@
 #define MEDIAEDGE_MAX_JSON_DEPTH 128
 
 /**
+ * Longest location hint.
+ */
+#define MEDIAEDGE_MAX_LOCATION_HINT_BYTES 64
+
+/**
  * The outcome of every fallible call. On anything but `MEDIAEDGE_OK`,
  * `mediaedge_last_error_message()` says what went wrong.
  */
@@ -676,6 +681,25 @@ enum mediaedge_status mediaedge_client_wait_idle(const struct mediaedge_client *
  */
 enum mediaedge_status mediaedge_client_set_consent(const struct mediaedge_client *client,
                                                    mediaedge_consent consent);
+
+/**
+ * Sets the Edge location hint later requests go to (Adobe's `Edge.setLocationHint`): 1 to 64
+ * letters, digits, `-` and `_` (`"or2"`); NULL or "" clears it. The library also learns a hint
+ * from each sessionStart response; the two replace each other and the last one given wins (a
+ * response's hint names the region that now holds the session's state).
+ */
+enum mediaedge_status mediaedge_client_set_location_hint(const struct mediaedge_client *client,
+                                                         const char *hint);
+
+/**
+ * Copies the location hint later requests go to (the caller's, or the backend's until its TTL
+ * runs out) into `buf` (`len` bytes, NUL included); "" when there is none. `needed` (may be
+ * NULL) receives the size needed.
+ */
+enum mediaedge_status mediaedge_client_location_hint(const struct mediaedge_client *client,
+                                                     char *buf,
+                                                     size_t len,
+                                                     size_t *needed);
 
 /**
  * Moves a manual clock forward by `ms`. Every timer that falls due is fired at its own time,

@@ -354,6 +354,18 @@ public:
         detail::check(mediaedge_client_advance_clock(get(), static_cast<std::uint64_t>(by.count())));
     }
     void set_consent(mediaedge_consent consent) { detail::check(mediaedge_client_set_consent(get(), consent)); }
+    /// Adobe's `Edge.setLocationHint`; `std::nullopt` (or "") clears it. The caller's hint and the
+    /// backend's replace each other: the last one given wins.
+    void set_location_hint(const std::optional<std::string> &hint) {
+        detail::check(mediaedge_client_set_location_hint(get(), hint ? hint->c_str() : nullptr));
+    }
+    /// The hint later requests go to, or `std::nullopt`.
+    std::optional<std::string> location_hint() const {
+        std::string hint = detail::read_string(
+            [&](char *b, std::size_t n, std::size_t *need) { return mediaedge_client_location_hint(get(), b, n, need); });
+        if (hint.empty()) return std::nullopt;
+        return hint;
+    }
     mediaedge_stats stats() const {
         mediaedge_stats s;
         detail::check(mediaedge_client_get_stats(get(), &s));

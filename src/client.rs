@@ -9,6 +9,8 @@ use parking_lot::{Condvar, Mutex};
 
 use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::config::{Config, Consent};
+use crate::delivery::response::is_location_hint;
+use crate::limits::MAX_LOCATION_HINT_BYTES;
 use crate::delivery::transport::{Transport, UreqTransport};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
@@ -211,6 +213,32 @@ impl Client {
     /// sessions and events with `ConsentOut` until consent is `In` again.
     pub fn set_consent(&self, consent: Consent) {
         self.engine.set_consent(consent);
+    }
+
+    /// Adobe's `Edge.setLocationHint`: later requests go to the Edge region `hint` names
+    /// (`or2`, `va6`, …); `None` or `""` clears the hint. The caller's hint and the one the
+    /// backend answers with replace each other, the last one given wins: the caller's holds
+    /// until cleared or until a sessionStart response names a region, because that region is
+    /// where the backend now keeps the session's state, and a request elsewhere would not find
+    /// it. `InvalidArgument` for anything but 1 to 64 letters, digits, `-` and `_`.
+    pub fn set_location_hint(&self, hint: Option<&str>) -> Result<()> {
+        let hint = hint.filter(|h| !h.is_empty());
+        if let Some(h) = hint {
+            if h.len() > MAX_LOCATION_HINT_BYTES {
+                return Err(crate::limits::too_long("hint", MAX_LOCATION_HINT_BYTES));
+            }
+            if !is_location_hint(h) {
+                return Err(Error::new(ErrorKind::InvalidArgument, format!("hint: expected letters, digits, '-' or '_', got {h:?}")));
+            }
+        }
+        self.engine.set_location_hint(hint.map(str::to_string));
+        Ok(())
+    }
+
+    /// Adobe's `Edge.getLocationHint`: the hint later requests go to, the caller's or the
+    /// backend's (until its TTL runs out), or `None`.
+    pub fn location_hint(&self) -> Option<String> {
+        self.engine.location_hint()
     }
 
     /// Replaces the log sink once no call to the old one is in progress. `WrongState` from

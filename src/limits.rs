@@ -18,6 +18,8 @@ pub const MAX_METADATA_VALUE_BYTES: usize = 1024;
 /// Entries in one metadata object, and their keys and values together.
 pub const MAX_METADATA_ENTRIES: usize = 100;
 pub const MAX_METADATA_TOTAL_BYTES: usize = 32 * 1024;
+/// A location hint (the caller's or the backend's).
+pub const MAX_LOCATION_HINT_BYTES: usize = 64;
 /// How deeply JSON may nest (serde_json's own recursion limit; deeper input is refused).
 pub const MAX_JSON_DEPTH: usize = 128;
 

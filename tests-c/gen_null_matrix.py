@@ -23,6 +23,7 @@ OPTIONAL = [
     ("mediaedge_tracker_track_", "metadata"),
     ("mediaedge_tracker_new", "config_json"),
     ("mediaedge_client_set_", "callback"),
+    ("mediaedge_client_set_location_hint", "hint"),
 ]
 
 
@@ -58,6 +59,7 @@ VALUES = [
     ("*", "len", "sizeof text"),
     ("*", "needed", "&needed"),
     ("*", "id", '"id-1"'),
+    ("*", "hint", '"or2"'),
     ("*", "name", '"name"'),
     ("*", "stream_type", "MEDIAEDGE_STREAM_TYPE_VOD"),
     ("*", "error_id", '"E1"'),

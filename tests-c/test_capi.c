@@ -264,6 +264,39 @@ static void test_consent_stats_and_unsent_on_free(void) {
 
 /* A whole tracker scenario through the header, on a manual clock: chapter, play with pings,
  * a mid-roll of one ad, rule violations, metadata, QoE, complete. */
+static void test_location_hint(void) {
+    static char requests[1 << 16];
+    char config[512], hint[MEDIAEDGE_MAX_LOCATION_HINT_BYTES + 1];
+    size_t needed = 0;
+    mediaedge_client *client = NULL;
+    mediaedge_session *session = NULL;
+    counters player;
+    memset(&player, 0, sizeof player);
+    reset_emulator();
+    config_for(config, sizeof config, "");
+    CHECK_STATUS(mediaedge_client_new(config, &client), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_client_location_hint(client, hint, sizeof hint, &needed), MEDIAEDGE_OK);
+    CHECK(strcmp(hint, "") == 0 && needed == 1);
+    CHECK_STATUS(mediaedge_client_set_location_hint(client, "va6"), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_client_location_hint(client, hint, sizeof hint, &needed), MEDIAEDGE_OK);
+    CHECK(strcmp(hint, "va6") == 0 && needed == 4);
+    CHECK_STATUS(mediaedge_client_location_hint(client, hint, 2, &needed), MEDIAEDGE_ERR_BUFFER_TOO_SMALL);
+    CHECK_STATUS(mediaedge_client_set_location_hint(client, "va6/.."), MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(mediaedge_last_error_message(), "hint") != NULL);
+    CHECK_STATUS(mediaedge_session_new_automatic(client, "hinted", details_cb, &player, NULL, START, &session), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_client_flush(client, 5000), MEDIAEDGE_OK);
+    CHECK(emulator_get("/__emulator/requests", requests, sizeof requests) != NULL);
+    CHECK(strstr(requests, "\"path\":\"/ee/va6/va/v1/sessionStart\"") != NULL);
+    /* The answer named a region: it replaced the caller's hint. NULL clears it. */
+    CHECK_STATUS(mediaedge_client_location_hint(client, hint, sizeof hint, NULL), MEDIAEDGE_OK);
+    CHECK(strcmp(hint, "or2") == 0);
+    CHECK_STATUS(mediaedge_client_set_location_hint(client, NULL), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_client_location_hint(client, hint, sizeof hint, NULL), MEDIAEDGE_OK);
+    CHECK(strcmp(hint, "") == 0);
+    mediaedge_session_free(session);
+    mediaedge_client_free(client);
+}
+
 static void test_tracker_scenario(void) {
     char config[512];
     char id[128];
@@ -374,6 +407,7 @@ int main(int argc, char **argv) {
     test_manual_session();
     test_consent_stats_and_unsent_on_free();
     test_tracker_scenario();
+    test_location_hint();
 
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures == 0 ? 0 : 1;

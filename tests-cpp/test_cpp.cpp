@@ -92,6 +92,21 @@ static void errors_are_exceptions_with_status_and_message() {
     }
 }
 
+static void location_hint_set_read_and_cleared() {
+    mediaedge::Client client(config());
+    CHECK(!client.location_hint());
+    client.set_location_hint(std::string("va6"));
+    CHECK(client.location_hint() == std::optional<std::string>("va6"));
+    try {
+        client.set_location_hint(std::string("va6/.."));
+        CHECK(false);
+    } catch (const mediaedge::Error &e) {
+        CHECK(e.status() == MEDIAEDGE_ERR_INVALID_ARGUMENT);
+    }
+    client.set_location_hint(std::nullopt);
+    CHECK(!client.location_hint());
+}
+
 static void automatic_session_with_callbacks_and_raii() {
     reset_emulator();
     auto client = mediaedge::Client::with_manual_clock(config(), 1795824000000LL);
@@ -214,6 +229,7 @@ int main(int argc, char **argv) {
     }
     base_url = argv[1];
     errors_are_exceptions_with_status_and_message();
+    location_hint_set_read_and_cleared();
     automatic_session_with_callbacks_and_raii();
     manual_session_and_moves();
     tracker_scenario();

@@ -278,6 +278,51 @@ fn later_requests_carry_the_location_hint() {
 }
 
 #[test]
+fn the_callers_location_hint_and_the_backends_replace_each_other_the_last_wins() {
+    let emulator = Emulator::start().unwrap();
+    let client = manual_client(&emulator);
+    client.set_location_hint(Some("va6")).unwrap();
+    assert_eq!(client.location_hint().as_deref(), Some("va6"));
+    let session = client.start_automatic("p1", MovingPlayer::new(10.0), START_XDM).unwrap();
+    flush(&client);
+    assert_eq!(client.location_hint().as_deref(), Some("or2"), "the sessionStart answer named a region: it wins");
+    session.send(&event("play")).unwrap();
+    flush(&client);
+    client.set_location_hint(Some("irl1")).unwrap();
+    session.send(&event("pauseStart")).unwrap();
+    flush(&client);
+    // The caller's hint has no TTL of its own: it outlives the backend's 1800 s.
+    client.advance_clock(Duration::from_secs(1801)).unwrap();
+    session.send(&event("play")).unwrap();
+    flush(&client);
+    client.set_location_hint(None).unwrap();
+    assert_eq!(client.location_hint(), None);
+    session.send(&event("pauseStart")).unwrap();
+    flush(&client);
+    let paths: Vec<String> = emulator.media_requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths[0], "/ee/va6/va/v1/sessionStart", "the caller's hint goes on the first request");
+    assert_eq!(paths[1], "/ee/or2/va/v1/play");
+    assert_eq!(paths[2], "/ee/irl1/va/v1/pauseStart", "then the caller's, given after the backend's");
+    assert_eq!(paths[paths.len() - 2], "/ee/irl1/va/v1/play");
+    assert_eq!(paths[paths.len() - 1], "/ee/va/v1/pauseStart", "cleared");
+}
+
+#[test]
+fn a_location_hint_that_cannot_go_into_a_path_is_refused() {
+    let emulator = Emulator::start().unwrap();
+    let client = manual_client(&emulator);
+    client.set_location_hint(Some("or2")).unwrap();
+    for bad in ["or2/../x", "a b", "é", &"x".repeat(65)] {
+        let error = client.set_location_hint(Some(bad)).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::InvalidArgument, "{bad}");
+        assert!(error.message.starts_with("hint: "), "{}", error.message);
+    }
+    assert_eq!(client.location_hint().as_deref(), Some("or2"), "a refused hint changes nothing");
+    client.set_location_hint(Some("")).unwrap();
+    assert_eq!(client.location_hint(), None, "\"\" clears it, as NULL does in C");
+}
+
+#[test]
 fn session_events_report_start_and_end() {
     let emulator = Emulator::start().unwrap();
     let client = manual_client(&emulator);

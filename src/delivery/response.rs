@@ -30,10 +30,16 @@ pub fn parse_session_start(body: &[u8]) -> Result<SessionStarted, String> {
         .find(|p| p["scope"] == "EdgeNetwork")
         .and_then(|p| {
             let hint = p["hint"].as_str()?;
-            let valid = !hint.is_empty() && hint.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-            valid.then(|| (hint.to_string(), Duration::from_secs(p["ttlSeconds"].as_u64().unwrap_or(0))))
+            is_location_hint(hint).then(|| (hint.to_string(), Duration::from_secs(p["ttlSeconds"].as_u64().unwrap_or(0))))
         });
     Ok(SessionStarted { session_id, location_hint })
+}
+
+/// Whether `hint` (the backend's or the caller's) can go into a request's path as a location hint (`or2`, `va6`, `irl1`, …).
+pub fn is_location_hint(hint: &str) -> bool {
+    !hint.is_empty()
+        && hint.len() <= crate::limits::MAX_LOCATION_HINT_BYTES
+        && hint.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// A one-line summary of an error response: the problem's title and the paths it names.

@@ -46,7 +46,8 @@ pub struct Engine {
     next_seq: AtomicU64,
     /// Held for reading while the listener runs, so replacing it waits for calls in progress.
     listener: RwLock<Option<Listener>>,
-    location_hint: Mutex<Option<(String, Duration)>>,
+    /// The hint, and when the backend's expires (`None`: the caller's, kept until replaced).
+    location_hint: Mutex<Option<(String, Option<Duration>)>>,
     /// Events queued and not yet delivered or given up; `flush` waits for zero.
     pending: Mutex<usize>,
     drained: Condvar,
@@ -680,6 +681,26 @@ impl Engine {
 
     pub fn pending_events(&self) -> usize {
         *self.pending.lock()
+    }
+
+    /// The location hint later requests go to, if any. The caller's and the backend's replace
+    /// each other: the last one given wins (see `Client::set_location_hint`).
+    pub fn location_hint(&self) -> Option<String> {
+        let mut hint = self.location_hint.lock();
+        if matches!(&*hint, Some((_, Some(expires))) if *expires <= self.clock.now()) {
+            *hint = None;
+        }
+        hint.as_ref().map(|(h, _)| h.clone())
+    }
+
+    /// The caller's hint (`None` clears whatever hint there is); checked by the caller.
+    pub fn set_location_hint(&self, hint: Option<String>) {
+        *self.location_hint.lock() = hint.map(|h| (h, None));
+    }
+
+    /// A hint the backend answered with, for `ttl`.
+    fn learn_location_hint(&self, hint: String, ttl: Duration) {
+        *self.location_hint.lock() = Some((hint, Some(self.clock.now() + ttl)));
     }
 
     pub fn live_sessions(&self) -> usize {

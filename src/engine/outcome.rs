@@ -39,17 +39,7 @@ fn outcome_text(result: &HttpResult) -> String {
 
 impl Engine {
     fn request_url(&self, event_type: EventType, request_id: &str) -> String {
-        let hint = {
-            let mut hint = self.location_hint.lock();
-            match &*hint {
-                Some((_, expires)) if *expires <= self.clock.now() => {
-                    *hint = None;
-                    None
-                }
-                Some((h, _)) => Some(h.clone()),
-                None => None,
-            }
-        };
+        let hint = self.location_hint();
         let mut url = self.config.edge_origin();
         url.push('/');
         url.push_str(&self.config.edge_base_path);
@@ -162,7 +152,7 @@ impl Engine {
                         Ok(started) => {
                             self.pop_head(&mut state, None, &mut after);
                             if let Some((hint, ttl)) = started.location_hint {
-                                *self.location_hint.lock() = Some((hint, now + ttl));
+                                self.learn_location_hint(hint, ttl);
                             }
                             state.backend = Backend::Known(started.session_id.clone());
                             state.backend_since = now;

@@ -8,8 +8,8 @@ use super::callbacks::{
     UserData,
 };
 use super::status::mediaedge_status;
-use crate::limits::{MAX_CONFIG_BYTES, MAX_PLAYER_ID_BYTES, MAX_XDM_BYTES};
-use super::strings::str_in;
+use crate::limits::{MAX_CONFIG_BYTES, MAX_LOCATION_HINT_BYTES, MAX_PLAYER_ID_BYTES, MAX_XDM_BYTES};
+use super::strings::{str_in, str_out};
 use super::{borrow, require_out, write_out};
 use crate::client::{ClockChoice, Client};
 use crate::config::Consent;
@@ -189,6 +189,44 @@ pub extern "C" fn mediaedge_client_set_consent(client: *const mediaedge_client, 
         };
         client.client.set_consent(consent);
         Ok(())
+    })
+}
+
+/// Sets the Edge location hint later requests go to (Adobe's `Edge.setLocationHint`): 1 to 64
+/// letters, digits, `-` and `_` (`"or2"`); NULL or "" clears it. The library also learns a hint
+/// from each sessionStart response; the two replace each other and the last one given wins (a
+/// response's hint names the region that now holds the session's state).
+#[no_mangle]
+pub extern "C" fn mediaedge_client_set_location_hint(client: *const mediaedge_client, hint: *const c_char) -> mediaedge_status {
+    ffi_boundary!({
+        // SAFETY: NULL or a live client handle.
+        let client = unsafe { borrow(client, "client") }?;
+        let hint = if hint.is_null() {
+            None
+        } else {
+            // SAFETY: a non-NULL `hint` is a NUL-terminated string.
+            Some(unsafe { str_in(hint, "hint", MAX_LOCATION_HINT_BYTES) }?)
+        };
+        client.client.set_location_hint(hint)
+    })
+}
+
+/// Copies the location hint later requests go to (the caller's, or the backend's until its TTL
+/// runs out) into `buf` (`len` bytes, NUL included); "" when there is none. `needed` (may be
+/// NULL) receives the size needed.
+#[no_mangle]
+pub extern "C" fn mediaedge_client_location_hint(
+    client: *const mediaedge_client,
+    buf: *mut c_char,
+    len: usize,
+    needed: *mut usize,
+) -> mediaedge_status {
+    ffi_boundary!({
+        // SAFETY: NULL or a live client handle.
+        let client = unsafe { borrow(client, "client") }?;
+        let hint = client.client.location_hint().unwrap_or_default();
+        // SAFETY: the caller guarantees `buf` holds `len` bytes and `needed` is NULL or writable.
+        unsafe { str_out(&hint, buf, len, needed) }
     })
 }
 

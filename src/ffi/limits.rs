@@ -21,6 +21,8 @@ pub const MEDIAEDGE_MAX_METADATA_ENTRIES: usize = 100;
 pub const MEDIAEDGE_MAX_METADATA_TOTAL_BYTES: usize = 32768;
 /// Deepest nesting of arrays and objects in any JSON argument.
 pub const MEDIAEDGE_MAX_JSON_DEPTH: usize = 128;
+/// Longest location hint.
+pub const MEDIAEDGE_MAX_LOCATION_HINT_BYTES: usize = 64;
 
 const _: () = {
     assert!(MEDIAEDGE_MAX_CONFIG_BYTES == limits::MAX_CONFIG_BYTES);
@@ -32,4 +34,5 @@ const _: () = {
     assert!(MEDIAEDGE_MAX_METADATA_ENTRIES == limits::MAX_METADATA_ENTRIES);
     assert!(MEDIAEDGE_MAX_METADATA_TOTAL_BYTES == limits::MAX_METADATA_TOTAL_BYTES);
     assert!(MEDIAEDGE_MAX_JSON_DEPTH == limits::MAX_JSON_DEPTH);
+    assert!(MEDIAEDGE_MAX_LOCATION_HINT_BYTES == limits::MAX_LOCATION_HINT_BYTES);
 };

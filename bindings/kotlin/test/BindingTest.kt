@@ -113,6 +113,13 @@ fun manualSessionAndErrors() {
     val bad = throws<MediaEdgeException>("bad config") { Client("""{"datastreamId":"d"}""") }
     check(bad?.status == Status.INVALID_CONFIG && bad.message == "streamingMedia: required", "config error: ${bad?.message}")
     Client(config()).use { client ->
+        check(client.locationHint == null, "no location hint at first")
+        client.locationHint = "va6"
+        check(client.locationHint == "va6", "location hint set: ${client.locationHint}")
+        val badHint = throws<MediaEdgeException>("bad location hint") { client.locationHint = "va6/.." }
+        check(badHint?.status == Status.INVALID_ARGUMENT, "bad hint: ${badHint?.message}")
+        client.locationHint = null
+        check(client.locationHint == null, "location hint cleared")
         client.createManualSession("""{"mediaCollection":{"playhead":0,"sessionDetails":{"name":"m","length":5,"contentType":"VOD"}}}""").use { s ->
             val id = s.waitId()
             s.send("""{"eventType":"media.sessionComplete","mediaCollection":{"playhead":5,"sessionID":"$id"}}""")

@@ -241,6 +241,12 @@ class Client private constructor(pointer: Pointer) : Handle(pointer, { Lib.nativ
     fun advanceClock(ms: Long) = check(Lib.native.mediaedge_client_advance_clock(ptr, ms))
     fun setConsent(consent: Consent) = check(Lib.native.mediaedge_client_set_consent(ptr, consent.code))
 
+    /** Adobe's `Edge.setLocationHint`/`getLocationHint`; null (or "") clears it. The caller's hint
+     *  and the backend's replace each other: the last one given wins. */
+    var locationHint: String?
+        get() = readString { buf, len, needed -> Lib.native.mediaedge_client_location_hint(ptr, buf, len, needed) }.ifEmpty { null }
+        set(hint) = check(Lib.native.mediaedge_client_set_location_hint(ptr, hint))
+
     fun stats(): Stats {
         val s = StatsStruct()
         check(Lib.native.mediaedge_client_get_stats(ptr, s))

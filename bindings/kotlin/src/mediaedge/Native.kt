@@ -86,6 +86,8 @@ internal interface NativeLib : Library {
     fun mediaedge_client_wait_idle(client: Pointer, timeoutMs: Int): Int
     fun mediaedge_client_advance_clock(client: Pointer, ms: Long): Int
     fun mediaedge_client_set_consent(client: Pointer, consent: Int): Int
+    fun mediaedge_client_set_location_hint(client: Pointer, hint: String?): Int
+    fun mediaedge_client_location_hint(client: Pointer, buf: Pointer?, len: Long, needed: LongByReference?): Int
     fun mediaedge_client_get_stats(client: Pointer, out: StatsStruct): Int
 
     fun mediaedge_session_new_automatic(

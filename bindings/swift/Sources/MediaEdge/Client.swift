@@ -120,6 +120,19 @@ public final class Client: Sendable {
         try check(mediaedge_client_set_consent(handle, consent.code))
     }
 
+    /// Adobe's `Edge.setLocationHint`: later requests go to the Edge region `hint` names (`"or2"`);
+    /// `nil` or `""` clears it. The caller's hint and the one a sessionStart response names
+    /// replace each other: the last one given wins.
+    public func setLocationHint(_ hint: String?) throws(MediaEdgeError) {
+        try check(mediaedge_client_set_location_hint(handle, hint))
+    }
+
+    /// Adobe's `Edge.getLocationHint`: the hint later requests go to, or `nil`.
+    public func locationHint() throws(MediaEdgeError) -> String? {
+        let hint = try readString { buf, len, needed in mediaedge_client_location_hint(handle, buf, len, needed) }
+        return hint.isEmpty ? nil : hint
+    }
+
     /// A snapshot of the client's counters; cheap enough to poll.
     public func stats() throws(MediaEdgeError) -> Stats {
         var raw = mediaedge_stats()

@@ -58,6 +58,17 @@ import Testing
         expectError(.consentOut, containing: "consent") { _ = try ManualSession(client: client, start: start) }
     }
 
+    @Test func locationHintIsSetReadAndCleared() throws {
+        let client = try Client(configuration: Emulator.configuration(Emulator.datastream()))
+        #expect(try client.locationHint() == nil)
+        try client.setLocationHint("va6")
+        #expect(try client.locationHint() == "va6")
+        expectError(.invalidArgument, containing: "hint") { try client.setLocationHint("va6/..") }
+        #expect(try client.locationHint() == "va6", "a refused hint changes nothing")
+        try client.setLocationHint(nil)
+        #expect(try client.locationHint() == nil)
+    }
+
     @Test func errorsDescribeThemselvesWithTheCName() {
         let error = MediaEdgeError(code: .timeout, message: "3 events left")
         #expect(error.statusName == "MEDIAEDGE_ERR_TIMEOUT")
