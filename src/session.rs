@@ -2,7 +2,8 @@
 //! waiting to be sent for it.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
@@ -102,11 +103,17 @@ pub struct SessionState {
     /// On the engine's clock: when the backend issued the current ID, and last accepted an event.
     pub backend_since: Duration,
     pub last_accepted: Duration,
+    /// A session all of whose events must reach the wire first: a tracker's previous session,
+    /// whose sessionEnd must not be overtaken by this one's sessionStart.
+    pub waits_for: Option<Weak<SessionCore>>,
 }
 
 impl SessionState {
     /// Whether the head of the FIFO may be sent now.
     pub fn head_sendable(&self) -> bool {
+        if self.waits_for.as_ref().and_then(Weak::upgrade).is_some_and(|before| !before.done.load(Ordering::SeqCst)) {
+            return false;
+        }
         match (&self.backend, self.outbox.front()) {
             (_, None) => false,
             (Backend::Known(_), Some(_)) => true,
@@ -138,6 +145,10 @@ pub struct SessionCore {
     pub backend_changed: Condvar,
     /// The session's events on their way to the listener, in order and one at a time.
     pub mailbox: Mailbox,
+    /// Everything is delivered or given up, or the session failed: a successor may send.
+    pub done: AtomicBool,
+    /// The session waiting for this one to be done (`SessionState::waits_for`), to wake then.
+    pub successor: Mutex<Option<Weak<SessionCore>>>,
     /// A tracker's session: the tracker makes the pings and restarts the session at 24 h, so
     /// the library's own pings and age-based resume stay off.
     pub tracker_managed: bool,
@@ -168,9 +179,12 @@ impl SessionCore {
                 resumes_in_a_row: 0,
                 backend_since: Duration::ZERO,
                 last_accepted: Duration::ZERO,
+                waits_for: None,
             }),
             backend_changed: Condvar::new(),
             mailbox: Mailbox::default(),
+            done: AtomicBool::new(false),
+            successor: Mutex::new(None),
             tracker_managed: false,
         }
     }

@@ -374,6 +374,30 @@ fn idle_for_30_minutes_ends_the_session_and_playing_again_resumes_it() {
 }
 
 #[test]
+fn a_restart_waits_for_the_previous_sessions_end_to_reach_the_wire() {
+    let mut run = Run::new();
+    run.start(0);
+    run.tracker.track_play().unwrap();
+    run.run_to(5.0, Some(0.0));
+    run.tracker.track_pause().unwrap();
+    run.wait(1794.5);
+    // The ping at 1795 s is slow to answer, so the idle end at 1805 s waits behind it on the
+    // old session; playing again right then starts the new session on another worker.
+    run.emulator.push_fault(mediaedge_emulator::Fault::delay(Some("ping"), Duration::from_millis(300), 1));
+    run.client.advance_clock(Duration::from_millis(1_865_000 - 1_794_500)).unwrap();
+    run.now_ms = 1_865_000;
+    run.tracker.track_play().unwrap();
+    run.client.wait_idle(Duration::from_secs(5)).unwrap();
+    run.tracker.track_session_end().unwrap();
+    flush(&run.client);
+    let mut requests = run.emulator.media_requests();
+    requests.sort_by_key(|r| r.seq);
+    let arrivals: Vec<&str> =
+        requests.iter().map(|r| r.action.as_str()).filter(|a| *a == "sessionStart" || *a == "sessionEnd").collect();
+    assert_eq!(arrivals, ["sessionStart", "sessionEnd", "sessionStart", "sessionEnd"], "in the order the tracker made them");
+}
+
+#[test]
 fn sessions_are_restarted_after_24_hours() {
     let mut run = Run::with(Some(r#"{"mainPingInterval":50}"#), "");
     run.start(0);

@@ -230,6 +230,23 @@ impl Engine {
         Ok(core)
     }
 
+    /// Makes `next` (created with `waits_for` set to `before`) send once `before` is done.
+    pub fn follow(&self, before: &SessionCore, next: &Arc<SessionCore>) {
+        *before.successor.lock() = Some(Arc::downgrade(next));
+        if before.done.load(Ordering::SeqCst) {
+            self.kick(next);
+        }
+    }
+
+    /// Hands a session to delivery if its head may go now and nobody has it.
+    fn kick(&self, core: &Arc<SessionCore>) {
+        let mut state = core.state.lock();
+        if !state.busy && state.head_sendable() && self.may_send() {
+            state.busy = true;
+            self.ready.push(Arc::clone(core));
+        }
+    }
+
     pub fn session_for_player(&self, player_id: &str) -> Result<Arc<SessionCore>> {
         let key = self.players.lock().get(player_id).copied();
         key.and_then(|k| self.sessions.lock().get(&k).cloned()).ok_or_else(|| {
@@ -477,6 +494,13 @@ impl Engine {
         }
         if after.forget_session {
             self.sessions.lock().remove(&core.key);
+            // Set before the successor is looked up; `follow` sets the successor before it
+            // looks at this: one of the two wakes it.
+            core.done.store(true, Ordering::SeqCst);
+            let successor = core.successor.lock().take().and_then(|next| next.upgrade());
+            if let Some(next) = successor {
+                self.kick(&next);
+            }
         }
         debug_assert!(
             after.batch_number.is_some() || (after.events.is_empty() && after.finished_events == 0),
@@ -529,11 +553,7 @@ impl Engine {
             Consent::Pending => {}
             Consent::In => {
                 for core in self.all_sessions() {
-                    let mut state = core.state.lock();
-                    if !state.busy && state.head_sendable() && self.may_send() {
-                        state.busy = true;
-                        self.ready.push(Arc::clone(&core));
-                    }
+                    self.kick(&core);
                 }
             }
             Consent::Out => {

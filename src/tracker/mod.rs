@@ -28,6 +28,8 @@ struct State {
     rules: Rules,
     /// The backend session the rules' events go to, while one is open.
     session: Option<Arc<SessionCore>>,
+    /// The session that ended last: the next one's events wait until all of its are out.
+    previous: Option<Arc<SessionCore>>,
     /// The tick armed last: its due time and number (older ticks are stale).
     armed: Option<i64>,
     generation: u64,
@@ -62,7 +64,7 @@ impl Tracker {
         let key = engine.next_key();
         let core = Arc::new(TrackerCore {
             key,
-            state: Mutex::new(State { rules: Rules::new(settings), session: None, armed: None, generation: 0 }),
+            state: Mutex::new(State { rules: Rules::new(settings), session: None, previous: None, armed: None, generation: 0 }),
             mailbox: Mailbox::default(),
         });
         let weak: Weak<dyn Ticking> = Arc::downgrade(&(core.clone() as Arc<dyn Ticking>));
@@ -206,7 +208,19 @@ impl TrackerCore {
                     let prepared = prepare(engine, emitted, Position::Start).map_err(|e| (e, false))?;
                     let mut core = SessionCore::new(0, Mode::Automatic, None, None);
                     core.tracker_managed = true;
-                    let core = engine.start_session(core, prepared).map_err(|e| (e, false))?;
+                    // A restart (idle, 24 h) must not overtake the previous session's end.
+                    let before = state.session.take().or_else(|| state.previous.take());
+                    core.state.get_mut().waits_for = before.as_ref().map(Arc::downgrade);
+                    let core = match engine.start_session(core, prepared) {
+                        Ok(core) => core,
+                        Err(e) => {
+                            state.previous = before;
+                            return Err((e, false));
+                        }
+                    };
+                    if let Some(before) = &before {
+                        engine.follow(before, &core);
+                    }
                     state.session = Some(core);
                 }
                 Output::Event(emitted) => {
@@ -216,7 +230,7 @@ impl TrackerCore {
                         engine.enqueue_event(&session, prepared).map_err(|e| (e, true))?;
                     }
                     if ends {
-                        state.session = None;
+                        state.previous = state.session.take();
                     }
                 }
                 Output::Rejected(message) => rejected.push(message),
