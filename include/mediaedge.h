@@ -143,7 +143,8 @@ typedef enum mediaedge_status {
    */
   MEDIAEDGE_ERR_INVALID_ARGUMENT = 1,
   /**
-   * The configuration JSON was rejected; the message names the path.
+   * The configuration JSON was rejected; the message lists every problem, each as
+   * `path: reason`, separated by "; ".
    */
   MEDIAEDGE_ERR_INVALID_CONFIG = 2,
   /**

@@ -104,7 +104,32 @@ fn describe(v: &Value) -> String {
     }
 }
 
-/// Reads a JSON object and refuses any key it was not asked about.
+/// The problems found in one document. Checking goes on past each, so that every problem is
+/// reported at once (as the Web SDK does), each with its own path.
+#[derive(Default)]
+struct Problems(Vec<String>);
+
+impl Problems {
+    /// The value, or `None` once its problem is noted.
+    fn take<T>(&mut self, checked: Result<T>) -> Option<T> {
+        checked.map_err(|e| self.0.push(e.message)).ok()
+    }
+
+    /// Every problem in one error, in the order found, separated by "; ".
+    fn into_error(self) -> Error {
+        Error::new(ErrorKind::InvalidConfig, self.0.join("; "))
+    }
+
+    fn into_result(self) -> Result<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(self.into_error())
+        }
+    }
+}
+
+/// Reads a JSON object and refuses every key it was not asked about.
 struct Fields<'a> {
     path: &'a str,
     map: &'a Map<String, Value>,
@@ -112,16 +137,17 @@ struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
-    fn new(path: &'a str, value: &'a Value, known: &'static [&'static str]) -> Result<Fields<'a>> {
-        let map = value
-            .as_object()
-            .ok_or_else(|| config_error(if path.is_empty() { "$" } else { path }, format!("expected an object, got {}", describe(value))))?;
-        for key in map.keys() {
-            if !known.contains(&key.as_str()) {
-                return Err(config_error(&self_path(path, key), format!("unknown key (known keys: {})", known.join(", "))));
-            }
+    /// `None` (with the problem noted) when `value` is not an object.
+    fn new(path: &'a str, value: &'a Value, known: &'static [&'static str], problems: &mut Problems) -> Option<Fields<'a>> {
+        let Some(map) = value.as_object() else {
+            let at = if path.is_empty() { "$" } else { path };
+            problems.take::<()>(Err(config_error(at, format!("expected an object, got {}", describe(value)))));
+            return None;
+        };
+        for key in map.keys().filter(|key| !known.contains(&key.as_str())) {
+            problems.take::<()>(Err(config_error(&self_path(path, key), format!("unknown key (known keys: {})", known.join(", ")))));
         }
-        Ok(Fields { path, map, known })
+        Some(Fields { path, map, known })
     }
 
     fn path(&self, key: &str) -> String {
@@ -220,81 +246,88 @@ fn millis(n: f64) -> Duration {
 }
 
 impl Config {
-    /// Parses and checks a configuration document.
+    /// Parses and checks a configuration document; every problem is reported at once.
     pub fn from_json(text: &str) -> Result<Config> {
         crate::limits::check_len("config", text.len(), crate::limits::MAX_CONFIG_BYTES)?;
         let root: Value = serde_json::from_str(text).map_err(|e| config_error("$", format!("not valid JSON: {e}")))?;
-        let top = Fields::new(
-            "",
-            &root,
-            &["datastreamId", "edgeDomain", "edgeBasePath", "defaultConsent", "streamingMedia", "native"],
-        )?;
-        let datastream_id = top.required_string("datastreamId")?;
-        let edge_domain = top.string("edgeDomain")?.unwrap_or_else(|| "edge.adobedc.net".into());
-        check_domain("edgeDomain", &edge_domain)?;
-        let edge_base_path = top.string("edgeBasePath")?.unwrap_or_else(|| "ee".into());
-        check_path_segment("edgeBasePath", &edge_base_path)?;
-        let default_consent = match top.string("defaultConsent")? {
+        let mut p = Problems::default();
+        const KEYS: &[&str] = &["datastreamId", "edgeDomain", "edgeBasePath", "defaultConsent", "streamingMedia", "native"];
+        let Some(top) = Fields::new("", &root, KEYS, &mut p) else { return Err(p.into_error()) };
+        let datastream_id = p.take(top.required_string("datastreamId")).unwrap_or_default();
+        let edge_domain = p.take(top.string("edgeDomain")).flatten().unwrap_or_else(|| "edge.adobedc.net".into());
+        p.take(check_domain("edgeDomain", &edge_domain));
+        let edge_base_path = p.take(top.string("edgeBasePath")).flatten().unwrap_or_else(|| "ee".into());
+        p.take(check_path_segment("edgeBasePath", &edge_base_path));
+        let default_consent = match p.take(top.string("defaultConsent")).flatten() {
             None => Consent::In,
-            Some(text) => Consent::parse(&text).ok_or_else(|| {
-                config_error("defaultConsent", format!("expected \"in\", \"out\" or \"pending\", got \"{text}\""))
-            })?,
+            Some(text) => p
+                .take(Consent::parse(&text).ok_or_else(|| {
+                    config_error("defaultConsent", format!("expected \"in\", \"out\" or \"pending\", got \"{text}\""))
+                }))
+                .unwrap_or(Consent::In),
         };
 
-        let media_value = top.get("streamingMedia").ok_or_else(|| config_error("streamingMedia", "required"))?;
-        let media = Fields::new(
-            "streamingMedia",
-            media_value,
-            &["channel", "playerName", "appVersion", "mainPingInterval", "adPingInterval"],
-        )?;
-        let channel = media.required_string("channel")?;
-        let player_name = media.required_string("playerName")?;
-        let app_version = media.string("appVersion")?;
-        let main_ping = media.number_in("mainPingInterval", MAIN_PING_RANGE.0, MAIN_PING_RANGE.1)?.unwrap_or(10.0);
-        let ad_ping = media.number_in("adPingInterval", AD_PING_RANGE.0, AD_PING_RANGE.1)?.unwrap_or(10.0);
-
         let empty = Value::Object(Map::new());
-        let native = Fields::new(
-            "native",
-            top.get("native").unwrap_or(&empty),
-            &[
-                "edgeBaseUrl",
-                "connectTimeoutMs",
-                "requestTimeoutMs",
-                "deliveryWorkers",
-                "maxRetryDurationMs",
-                "shutdownTimeoutMs",
-                "maxQueuedEvents",
-                "maxQueuedBytes",
-                "caFile",
-                "caPem",
-            ],
-        )?;
-        let edge_base_url = native
-            .string("edgeBaseUrl")?
-            .map(|url| check_base_url("native.edgeBaseUrl", &url))
-            .transpose()?;
-        let connect_timeout = native.number_in("connectTimeoutMs", 100.0, 60_000.0)?.unwrap_or(5_000.0);
-        let request_timeout = native.number_in("requestTimeoutMs", 100.0, 120_000.0)?.unwrap_or(10_000.0);
-        let workers = native.number_in("deliveryWorkers", 1.0, 16.0)?.unwrap_or(2.0);
-        if workers.fract() != 0.0 {
-            return Err(config_error("native.deliveryWorkers", format!("expected a whole number, got {workers}")));
+        let media_value = p.take(top.get("streamingMedia").ok_or_else(|| config_error("streamingMedia", "required")));
+        const MEDIA_KEYS: &[&str] = &["channel", "playerName", "appVersion", "mainPingInterval", "adPingInterval"];
+        // A missing streamingMedia is one problem, not one for each of its required keys.
+        let media = Fields::new("streamingMedia", media_value.unwrap_or(&empty), MEDIA_KEYS, &mut p)
+            .filter(|_| media_value.is_some());
+        let mut channel = String::new();
+        let mut player_name = String::new();
+        let (mut app_version, mut main_ping, mut ad_ping) = (None, 10.0, 10.0);
+        if let Some(media) = &media {
+            channel = p.take(media.required_string("channel")).unwrap_or_default();
+            player_name = p.take(media.required_string("playerName")).unwrap_or_default();
+            app_version = p.take(media.string("appVersion")).flatten();
+            main_ping = p.take(media.number_in("mainPingInterval", MAIN_PING_RANGE.0, MAIN_PING_RANGE.1)).flatten().unwrap_or(10.0);
+            ad_ping = p.take(media.number_in("adPingInterval", AD_PING_RANGE.0, AD_PING_RANGE.1)).flatten().unwrap_or(10.0);
         }
-        let max_retry = native.number_in("maxRetryDurationMs", 0.0, 86_400_000.0)?.unwrap_or(3_600_000.0);
-        let shutdown = native.number_in("shutdownTimeoutMs", 0.0, 60_000.0)?.unwrap_or(2_000.0);
-        let max_events = native.number_in("maxQueuedEvents", 16.0, 10_000_000.0)?.unwrap_or(DEFAULT_MAX_QUEUED_EVENTS as f64);
-        let max_bytes =
-            native.number_in("maxQueuedBytes", 16_384.0, 4_294_967_296.0)?.unwrap_or(DEFAULT_MAX_QUEUED_BYTES as f64);
-        let ca_pem = match (native.string("caFile")?, native.string("caPem")?) {
-            (Some(_), Some(_)) => return Err(config_error("native.caPem", "give caFile or caPem, not both")),
-            (Some(path), None) => Some(std::fs::read(&path).map_err(|e| config_error("native.caFile", format!("cannot read \"{path}\": {e}")))?),
+
+        const NATIVE_KEYS: &[&str] = &[
+            "edgeBaseUrl",
+            "connectTimeoutMs",
+            "requestTimeoutMs",
+            "deliveryWorkers",
+            "maxRetryDurationMs",
+            "shutdownTimeoutMs",
+            "maxQueuedEvents",
+            "maxQueuedBytes",
+            "caFile",
+            "caPem",
+        ];
+        let native = Fields::new("native", top.get("native").unwrap_or(&empty), NATIVE_KEYS, &mut p)
+            .unwrap_or(Fields { path: "native", map: empty.as_object().expect("an object"), known: &[] });
+        let mut number = |key: &str, min: f64, max: f64, default: f64| {
+            p.take(native.number_in(key, min, max)).flatten().unwrap_or(default)
+        };
+        let connect_timeout = number("connectTimeoutMs", 100.0, 60_000.0, 5_000.0);
+        let request_timeout = number("requestTimeoutMs", 100.0, 120_000.0, 10_000.0);
+        let workers = number("deliveryWorkers", 1.0, 16.0, 2.0);
+        let max_retry = number("maxRetryDurationMs", 0.0, 86_400_000.0, 3_600_000.0);
+        let shutdown = number("shutdownTimeoutMs", 0.0, 60_000.0, 2_000.0);
+        let max_events = number("maxQueuedEvents", 16.0, 10_000_000.0, DEFAULT_MAX_QUEUED_EVENTS as f64);
+        let max_bytes = number("maxQueuedBytes", 16_384.0, 4_294_967_296.0, DEFAULT_MAX_QUEUED_BYTES as f64);
+        if workers.fract() != 0.0 {
+            p.take::<()>(Err(config_error("native.deliveryWorkers", format!("expected a whole number, got {workers}"))));
+        }
+        let edge_base_url = p
+            .take(native.string("edgeBaseUrl"))
+            .flatten()
+            .and_then(|url| p.take(check_base_url("native.edgeBaseUrl", &url)));
+        let ca_pem = match (p.take(native.string("caFile")).flatten(), p.take(native.string("caPem")).flatten()) {
+            (Some(_), Some(_)) => p.take(Err(config_error("native.caPem", "give caFile or caPem, not both"))),
+            (Some(path), None) => {
+                p.take(std::fs::read(&path).map_err(|e| config_error("native.caFile", format!("cannot read \"{path}\": {e}"))))
+            }
             (None, Some(pem)) => Some(pem.into_bytes()),
             (None, None) => None,
         };
         if let Some(pem) = &ca_pem {
             let path = if native.get("caFile").is_some() { "native.caFile" } else { "native.caPem" };
-            crate::delivery::transport::parse_ca_pem(pem).map_err(|e| config_error(path, e))?;
+            p.take(crate::delivery::transport::parse_ca_pem(pem).map_err(|e| config_error(path, e)));
         }
+        p.into_result()?;
 
         Ok(Config {
             datastream_id,
@@ -339,14 +372,17 @@ impl TrackerConfig {
         let Some(text) = text else { return Ok(config) };
         crate::limits::check_len("tracker config", text.len(), crate::limits::MAX_CONFIG_BYTES)?;
         let root: Value = serde_json::from_str(text).map_err(|e| config_error("$", format!("not valid JSON: {e}")))?;
-        let fields = Fields::new("", &root, &["channel", "mainPingInterval", "adPingInterval"])?;
-        config.channel = fields.string("channel")?;
-        if let Some(main) = fields.number_in("mainPingInterval", MAIN_PING_RANGE.0, MAIN_PING_RANGE.1)? {
-            config.main_ping_interval = Duration::from_secs_f64(main);
+        let mut p = Problems::default();
+        if let Some(fields) = Fields::new("", &root, &["channel", "mainPingInterval", "adPingInterval"], &mut p) {
+            config.channel = p.take(fields.string("channel")).flatten();
+            if let Some(main) = p.take(fields.number_in("mainPingInterval", MAIN_PING_RANGE.0, MAIN_PING_RANGE.1)).flatten() {
+                config.main_ping_interval = Duration::from_secs_f64(main);
+            }
+            if let Some(ad) = p.take(fields.number_in("adPingInterval", AD_PING_RANGE.0, AD_PING_RANGE.1)).flatten() {
+                config.ad_ping_interval = Duration::from_secs_f64(ad);
+            }
         }
-        if let Some(ad) = fields.number_in("adPingInterval", AD_PING_RANGE.0, AD_PING_RANGE.1)? {
-            config.ad_ping_interval = Duration::from_secs_f64(ad);
-        }
+        p.into_result()?;
         Ok(config)
     }
 }
@@ -402,6 +438,36 @@ mod tests {
             assert_eq!(err.kind, ErrorKind::InvalidConfig);
             assert!(err.message.starts_with(expected), "{text}: got {:?}", err.message);
         }
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_each_with_its_path() {
+        let text = r#"{"datastreamId":"","colour":1,"streamingMedia":{"playerName":"p","mainPingInterval":5,"adPingInterval":"x"},
+                       "native":{"edgeBaseUrl":"ftp://x","deliveryWorkers":2.5,"maxQueuedEvents":1}}"#;
+        let err = parse(text).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidConfig);
+        let problems: Vec<&str> = err.message.split("; ").collect();
+        let paths: Vec<&str> = problems.iter().map(|p| p.split(':').next().unwrap()).collect();
+        assert_eq!(
+            paths,
+            [
+                "colour",
+                "datastreamId",
+                "streamingMedia.channel",
+                "streamingMedia.mainPingInterval",
+                "streamingMedia.adPingInterval",
+                "native.maxQueuedEvents",
+                "native.deliveryWorkers",
+                "native.edgeBaseUrl",
+            ],
+            "{}",
+            err.message
+        );
+        assert!(problems.contains(&"streamingMedia.mainPingInterval: expected a number >= 10, got 5"), "{problems:?}");
+        let one = parse(r#"{"datastreamId":"ds"}"#).unwrap_err();
+        assert_eq!(one.message, "streamingMedia: required", "a missing object is one problem, not one per key");
+        let tracker = TrackerConfig::from_json(Some(r#"{"mainPingInterval":1,"adPingInterval":99}"#), &parse(MINIMAL).unwrap()).unwrap_err();
+        assert_eq!(tracker.message.split("; ").count(), 2, "{}", tracker.message);
     }
 
     #[test]

@@ -13,7 +13,8 @@ pub enum mediaedge_status {
     MEDIAEDGE_OK = 0,
     /// A pointer was NULL, a string was not UTF-8, or a value was out of range.
     MEDIAEDGE_ERR_INVALID_ARGUMENT = 1,
-    /// The configuration JSON was rejected; the message names the path.
+    /// The configuration JSON was rejected; the message lists every problem, each as
+    /// `path: reason`, separated by "; ".
     MEDIAEDGE_ERR_INVALID_CONFIG = 2,
     /// The xdm JSON was rejected before anything was queued; the message names the field.
     MEDIAEDGE_ERR_INVALID_EVENT = 3,
