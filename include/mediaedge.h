@@ -63,6 +63,11 @@
 
 
 /**
+ * Longest session ID taken from the backend (Adobe's are 64 hex digits).
+ */
+#define MAX_SESSION_ID_BYTES 128
+
+/**
  * `qoe_fields` bit: `bitrate` is set.
  */
 #define MEDIAEDGE_QOE_BITRATE 1
@@ -217,9 +222,10 @@ typedef enum mediaedge_session_event_kind {
    */
   MEDIAEDGE_SESSION_STARTED = 1,
   /**
-   * The backend refused the session (207/400), an automatic session could not be resumed, or
-   * consent was set to "out"; queued events were dropped (`count`) and later calls return
-   * MEDIAEDGE_ERR_SESSION_FAILED.
+   * The backend refused the session (207/400) or answered with an unusable session ID (over
+   * 128 bytes, or characters outside A-Z a-z 0-9 . _ -), an automatic session could not be
+   * resumed, or consent was set to "out"; queued events were dropped (`count`) and later calls
+   * return MEDIAEDGE_ERR_SESSION_FAILED.
    */
   MEDIAEDGE_SESSION_FAILED = 2,
   /**
@@ -486,7 +492,8 @@ typedef struct mediaedge_stats {
   uint64_t peak_events_pending;
   uint64_t peak_bytes_pending;
   /**
-   * Refused for good by the Edge (400, 500, other 4xx) or by TLS (untrusted certificate).
+   * Refused for good by the Edge (400, 500, other 4xx), by TLS (untrusted certificate), or
+   * answered with a body over the 1 MiB size limit.
    */
   uint64_t dropped_rejected;
   /**

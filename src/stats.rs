@@ -19,7 +19,8 @@ pub struct Stats {
     /// The most ever waiting at once.
     pub peak_events_pending: u64,
     pub peak_bytes_pending: u64,
-    /// Refused for good by the Edge (400, 500, other 4xx; an untrusted TLS certificate).
+    /// Refused for good by the Edge (400, 500, other 4xx; an untrusted TLS certificate; an
+    /// answer over the 1 MiB size limit).
     pub dropped_rejected: u64,
     /// Retried for longer than `native.maxRetryDurationMs`.
     pub dropped_retry_expired: u64,

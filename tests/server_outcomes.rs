@@ -123,3 +123,72 @@ fn network_errors_are_retried_with_backoff_until_delivered() {
     assert_eq!(requests.iter().filter(|r| r.status.is_none()).count(), 3);
     assert_eq!(requests[4].status, Some(204));
 }
+
+fn start_answer(session_id: &str) -> serde_json::Value {
+    json!({"handle": [{"type": "media-analytics:new-session", "payload": [{"sessionId": session_id}], "eventIndex": 0}]})
+}
+
+/// A hostile or broken backend's session ID fails the session with a message that says why,
+/// instead of going into every later event and out to the caller.
+#[test]
+fn a_session_id_too_long_or_with_stray_characters_fails_the_session() {
+    for (id, expected) in [
+        ("a".repeat(10_000), "session ID of 10000 bytes, over the limit of 128"),
+        ("abc\u{0}def".to_string(), "session ID with '\\0'"),
+        ("abc def".to_string(), "session ID with ' '"),
+    ] {
+        let emulator = Emulator::start().unwrap();
+        emulator.push_fault(Fault::status(Some("sessionStart"), 200, 1).with_body(start_answer(&id)));
+        let client = manual_client(&emulator);
+        let seen = record_events(&client);
+        let session = client.start_automatic("p1", Player::new(), START_XDM).unwrap();
+        flush(&client);
+        assert_eq!(session.phase(), Phase::Failed);
+        assert_eq!(session.session_id().unwrap_err().kind, ErrorKind::SessionFailed);
+        let events = seen.lock().unwrap().clone();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].kind, SessionEventKind::Failed);
+        assert!(events[0].message.contains(expected), "{:?}: {}", expected, events[0].message);
+        assert!(events[0].session_id.is_none());
+    }
+    // Adobe's own shape (64 hex digits) and the characters allowed pass.
+    let emulator = Emulator::start().unwrap();
+    emulator.push_fault(Fault::status(Some("sessionStart"), 200, 1).with_body(start_answer("Ab0._-".repeat(21).as_str())));
+    let client = manual_client(&emulator);
+    let session = client.start_automatic("p1", Player::new(), START_XDM).unwrap();
+    flush(&client);
+    assert_eq!(session.session_id().unwrap(), "Ab0._-".repeat(21));
+}
+
+#[test]
+fn an_answer_over_the_size_limit_is_final_not_retried() {
+    let huge = json!({"padding": "x".repeat(2 * 1024 * 1024)});
+    let emulator = Emulator::start().unwrap();
+    let client = manual_client(&emulator);
+    let seen = record_events(&client);
+    let session = client.start_automatic("p1", Player::new(), START_XDM).unwrap();
+    flush(&client);
+    emulator.push_fault(Fault::status(Some("play"), 200, 1).with_body(huge.clone()));
+    session.send(&event("play")).unwrap();
+    session.send(&event("pauseStart")).unwrap();
+    flush(&client);
+    client.advance_clock(Duration::from_secs(5)).unwrap();
+    flush(&client);
+    assert_eq!(actions(&emulator.media_requests()), ["sessionStart", "play", "pauseStart"], "the play was not sent again");
+    let rejected: Vec<_> = seen.lock().unwrap().iter().filter(|e| e.kind == SessionEventKind::EventRejected).cloned().collect();
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].event_type, Some(mediaedge::xdm::EventType::Play));
+    assert!(rejected[0].message.contains("answered 200 with a body over the limit of 1048576 bytes"), "{}", rejected[0].message);
+    assert_eq!(client.stats().dropped_rejected, 1);
+
+    // On sessionStart the same answer fails the session, once.
+    let emulator = Emulator::start().unwrap();
+    emulator.push_fault(Fault::status(Some("sessionStart"), 200, 1).with_body(huge));
+    let client = manual_client(&emulator);
+    let session = client.start_automatic("p1", Player::new(), START_XDM).unwrap();
+    flush(&client);
+    client.advance_clock(Duration::from_secs(60)).unwrap();
+    flush(&client);
+    assert_eq!(session.phase(), Phase::Failed);
+    assert_eq!(actions(&emulator.media_requests()), ["sessionStart"]);
+}

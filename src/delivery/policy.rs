@@ -40,11 +40,16 @@ const STATUS_TABLE: &[(u16, Verdict)] = &[
     (507, Verdict::Retry),
 ];
 
-/// Requests that produced no status. Network errors and timeouts: the event may or may not have
-/// landed; sending again is the only way not to lose it (a duplicate is the lesser harm). A failed
-/// TLS handshake means the server is not trusted: retrying cannot help.
-const FAILURE_TABLE: &[(FailureKind, Verdict)] =
-    &[(FailureKind::Network, Verdict::Retry), (FailureKind::Timeout, Verdict::Retry), (FailureKind::Tls, Verdict::Reject)];
+/// Requests that produced no usable answer. Network errors and timeouts: the event may or may not
+/// have landed; sending again is the only way not to lose it (a duplicate is the lesser harm). A
+/// failed TLS handshake means the server is not trusted, and an answer over the size limit would
+/// come again: retrying cannot help.
+const FAILURE_TABLE: &[(FailureKind, Verdict)] = &[
+    (FailureKind::Network, Verdict::Retry),
+    (FailureKind::Timeout, Verdict::Retry),
+    (FailureKind::Tls, Verdict::Reject),
+    (FailureKind::Oversize, Verdict::Reject),
+];
 
 pub fn verdict(result: &Result<HttpReply, TransportError>) -> Verdict {
     match result {
@@ -112,6 +117,7 @@ mod tests {
         assert_eq!(verdict(&reply(404)), Verdict::SessionGone);
         assert_eq!(verdict(&reply(204)), Verdict::Success);
         assert_eq!(verdict(&Err(TransportError { kind: FailureKind::Tls, message: "t".into() })), Verdict::Reject);
+        assert_eq!(verdict(&Err(TransportError { kind: FailureKind::Oversize, message: "o".into() })), Verdict::Reject);
     }
 
     #[test]

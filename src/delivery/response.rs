@@ -23,6 +23,17 @@ pub fn parse_session_start(body: &[u8]) -> Result<SessionStarted, String> {
         .filter(|id| !id.is_empty())
         .ok_or("sessionStart response has no media-analytics:new-session handle with a sessionId")?
         .to_string();
+    // The ID goes into every later event and out to the caller as a C string: a hostile or broken
+    // backend must not make either carry something else.
+    if session_id.len() > MAX_SESSION_ID_BYTES {
+        return Err(format!(
+            "sessionStart response has a session ID of {} bytes, over the limit of {MAX_SESSION_ID_BYTES}",
+            session_id.len()
+        ));
+    }
+    if let Some(bad) = session_id.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))) {
+        return Err(format!("sessionStart response has a session ID with {bad:?}; expected only A-Z, a-z, 0-9, '.', '_' and '-'"));
+    }
     let location_hint = handles
         .iter()
         .filter(|h| h["type"] == "locationHint:result")
@@ -34,6 +45,9 @@ pub fn parse_session_start(body: &[u8]) -> Result<SessionStarted, String> {
         });
     Ok(SessionStarted { session_id, location_hint })
 }
+
+/// Longest session ID taken from the backend (Adobe's are 64 hex digits).
+pub const MAX_SESSION_ID_BYTES: usize = 128;
 
 /// Whether `hint` (the backend's or the caller's) can go into a request's path as a location hint (`or2`, `va6`, `irl1`, …).
 pub fn is_location_hint(hint: &str) -> bool {

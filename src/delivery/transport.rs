@@ -27,6 +27,8 @@ pub enum FailureKind {
     Timeout,
     /// The TLS handshake failed (for example an untrusted certificate): retrying cannot help.
     Tls,
+    /// The answer's body is over the size limit: asking again gets the same answer.
+    Oversize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -120,6 +122,7 @@ impl UreqTransport {
 fn failure(e: ureq::Error) -> TransportError {
     let kind = match &e {
         ureq::Error::Timeout(_) => FailureKind::Timeout,
+        ureq::Error::BodyExceedsLimit(_) => FailureKind::Oversize,
         ureq::Error::Rustls(_) | ureq::Error::Tls(_) => FailureKind::Tls,
         // A failed handshake (an untrusted certificate, say) reaches us as an I/O error
         // wrapping the rustls error.
@@ -138,7 +141,13 @@ impl Transport for UreqTransport {
         let mut response = self.agent.post(url).header("Content-Type", "application/json").send(body).map_err(failure)?;
         let status = response.status().as_u16();
         let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_string);
-        let body = response.body_mut().with_config().limit(MAX_RESPONSE_BYTES).read_to_vec().map_err(failure)?;
+        let body = response.body_mut().with_config().limit(MAX_RESPONSE_BYTES).read_to_vec().map_err(|e| {
+            let mut failure = failure(e);
+            if failure.kind == FailureKind::Oversize {
+                failure.message = format!("answered {status} with a body over the limit of {MAX_RESPONSE_BYTES} bytes");
+            }
+            failure
+        })?;
         Ok(HttpReply { status, retry_after, body })
     }
 

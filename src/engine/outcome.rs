@@ -32,7 +32,7 @@ fn outcome_text(result: &HttpResult) -> String {
     match result {
         Ok(reply) => response::describe_error(reply.status, &reply.body),
         Err(e) if e.kind == FailureKind::Timeout => format!("timed out: {}", e.message),
-        Err(e) if e.kind == FailureKind::Tls => e.message.clone(),
+        Err(e) if matches!(e.kind, FailureKind::Tls | FailureKind::Oversize) => e.message.clone(),
         Err(e) => format!("network error: {}", e.message),
     }
 }

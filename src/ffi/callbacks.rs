@@ -123,9 +123,10 @@ impl PlayerDetailsSource for CPlayerDetails {
 pub enum mediaedge_session_event_kind {
     /// The backend issued the session ID (`session_id`).
     MEDIAEDGE_SESSION_STARTED = 1,
-    /// The backend refused the session (207/400), an automatic session could not be resumed, or
-    /// consent was set to "out"; queued events were dropped (`count`) and later calls return
-    /// MEDIAEDGE_ERR_SESSION_FAILED.
+    /// The backend refused the session (207/400) or answered with an unusable session ID (over
+    /// 128 bytes, or characters outside A-Z a-z 0-9 . _ -), an automatic session could not be
+    /// resumed, or consent was set to "out"; queued events were dropped (`count`) and later calls
+    /// return MEDIAEDGE_ERR_SESSION_FAILED.
     MEDIAEDGE_SESSION_FAILED = 2,
     /// The server refused one event (`event_type`, `http_status`) for good.
     MEDIAEDGE_SESSION_EVENT_REJECTED = 3,

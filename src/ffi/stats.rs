@@ -24,7 +24,8 @@ pub struct mediaedge_stats {
     /// The most ever waiting at once.
     pub peak_events_pending: u64,
     pub peak_bytes_pending: u64,
-    /// Refused for good by the Edge (400, 500, other 4xx) or by TLS (untrusted certificate).
+    /// Refused for good by the Edge (400, 500, other 4xx), by TLS (untrusted certificate), or
+    /// answered with a body over the 1 MiB size limit.
     pub dropped_rejected: u64,
     /// Retried for longer than `native.maxRetryDurationMs`.
     pub dropped_retry_expired: u64,
