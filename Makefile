@@ -20,9 +20,25 @@ STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 PREFIX   ?= /usr/local
 VALGRIND := valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99
 
-.PHONY: all lib header examples demo demo-tracker install test test-rust test-header test-c test-sanitizers test-tsan fuzz-smoke fuzz test-cpp test-kotlin test-swift test-install test-gst gst-player bench bench-smoke clean
+.PHONY: help all lib header examples demo demo-tracker install test test-rust test-header test-c test-sanitizers test-tsan fuzz-smoke fuzz test-cpp test-kotlin test-swift test-install test-gst gst-player bench bench-smoke clean
 
+# A bare `make` builds the library (debug), the emulator and the C examples.
 all: examples
+
+help:
+	@echo "make              build the library (debug), the emulator and the C examples (= make examples)"
+	@echo "make demo         build, run examples-c/simple_player against the emulator (~35 s), show what it sent"
+	@echo "make demo-tracker the same with the tracker API (examples-c/tracker_player.c)"
+	@echo "make test         every suite (README, 'Two commands'); each is also a target of its own:"
+	@echo "                    test-rust test-header test-c test-sanitizers test-tsan fuzz-smoke"
+	@echo "                    test-cpp test-kotlin test-swift test-install test-gst bench-smoke"
+	@echo "make lib          the library and the emulator; PROFILE=release for target/release"
+	@echo "make header       regenerate include/mediaedge.h from the Rust sources (commit it)"
+	@echo "make install      install into PREFIX (default /usr/local; DESTDIR honoured)"
+	@echo "make bench        the benchmark suite (~3 minutes, BENCHMARKS.md)"
+	@echo "make fuzz         the fuzz targets, FUZZ_SECONDS each (default 600)"
+	@echo "make gst-player   build the GStreamer player (examples-c/gst_player.c)"
+	@echo "make clean        remove target/ and build/"
 
 lib:
 	$(CARGO) build --workspace $(CARGO_PROFILE)
@@ -154,8 +170,12 @@ test-cpp: lib | $(BUILD)
 KOTLIN_CP := /usr/share/java/jna.jar:/usr/share/java/kotlin-stdlib.jar:/usr/share/java/kotlin-stdlib-jdk7.jar
 KOTLIN_RUN := java -Djna.library.path=$(abspath $(TARGET)) -cp $(BUILD)/mediaedge-kotlin.jar:$(KOTLIN_CP)
 test-kotlin: lib | $(BUILD)
-	kotlinc -nowarn bindings/kotlin/src bindings/kotlin/test bindings/kotlin/examples -cp $(KOTLIN_CP) \
-	  -d $(BUILD)/mediaedge-kotlin.jar 2>&1 | { grep -v 'deprecated in JDK' || true; }
+	@# A compile error fails the target (and leaves no stale jar behind); Kotlin's warnings are
+	@# shown. Only the JVM's own notice about the launcher's -Xverify:none flag is left out.
+	rm -f $(BUILD)/mediaedge-kotlin.jar
+	kotlinc bindings/kotlin/src bindings/kotlin/test bindings/kotlin/examples -cp $(KOTLIN_CP) \
+	  -d $(BUILD)/mediaedge-kotlin.jar > $(BUILD)/kotlinc.log 2>&1; status=$$?; \
+	  grep -v 'Xverify:none and -noverify were deprecated' $(BUILD)/kotlinc.log; exit $$status
 	scripts/with-emulator.sh $(EMULATOR) $(KOTLIN_RUN) BindingTestKt @URL@ include/mediaedge.h
 	scripts/with-emulator.sh $(EMULATOR) $(KOTLIN_RUN) QuickStartKt @URL@
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs mediaedge into a temporary prefix and builds tests-install/consumer.c against it from
 # a directory outside the repository, four ways: pkg-config shared, pkg-config static, CMake
-# shared, CMake static. Each binary runs a session against the emulator. Then the ABI checks:
-# only mediaedge_* symbols exported, the SONAME, the version agreeing with Cargo.toml.
+# shared, CMake static; and once against the repository's own release build. Each binary runs a
+# session against the emulator. Then the ABI checks: only mediaedge_* symbols exported, the
+# SONAME, the version agreeing with Cargo.toml.
 # usage: scripts/test-install.sh EMULATOR VERSION SONAME
 set -euo pipefail
 emulator=$(realpath "$1") version=$2 soname=$3
@@ -46,8 +47,12 @@ cmake -S . -B cm-shared -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release
 cmake --build cm-shared >/dev/null
 cmake -S . -B cm-static -DCMAKE_PREFIX_PATH="$prefix" -DMEDIAEDGE_USE_STATIC_LIBS=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build cm-static >/dev/null
+# From the build tree, as the README says: `make lib PROFILE=release` makes the SONAME link.
+make -C "$repo" --no-print-directory lib PROFILE=release >"$work/lib.log" 2>&1 || { cat "$work/lib.log"; exit 1; }
+cc -std=c99 -Wall -Wextra -Werror consumer.c -I"$repo/include" -L"$repo/target/release" -lmediaedge \
+  -Wl,-rpath,"$repo/target/release" -o build-tree
 
-for bin in pc-shared pc-static cm-shared/consumer cm-static/consumer; do
+for bin in pc-shared pc-static cm-shared/consumer cm-static/consumer build-tree; do
   needs_so=$(readelf -d "$bin" | grep -c "NEEDED.*libmediaedge" || true)
   case $bin in
     *static*) [ "$needs_so" = 0 ] || fail "$bin is linked against the shared library" ;;
@@ -56,4 +61,4 @@ for bin in pc-shared pc-static cm-shared/consumer cm-static/consumer; do
   printf '%-20s ' "$bin:"
   "$repo/scripts/with-emulator.sh" "$emulator" "./$bin" @URL@ "$version"
 done
-echo "test-install: 4 consumers ran; $exported symbols exported, all mediaedge_*; SONAME $soname"
+echo "test-install: 5 consumers ran; $exported symbols exported, all mediaedge_*; SONAME $soname"

@@ -414,9 +414,9 @@ static void test_blocking_details_callback(void) {
     CHECK_STATUS(mediaedge_session_new_automatic(slow.client, "late", details_cb, NULL, NULL, START, &late), MEDIAEDGE_OK);
     mediaedge_session_free(late);
     start_ms = now_ms() - t0;
-    CHECK(__atomic_load_n(&slow.blocked, __ATOMIC_SEQ_CST) == 1); /* still blocked while we did all that */
-    CHECK(send_ms < 500.0);
-    CHECK(start_ms < 500.0);
+    /* Still blocked while we did all that: what proves the calls did not wait for it (the times
+     * are printed, not asserted, so a loaded machine cannot fail this). */
+    CHECK(__atomic_load_n(&slow.blocked, __ATOMIC_SEQ_CST) == 1);
     CHECK(pthread_join(thread, NULL) == 0);
     CHECK(args.status == MEDIAEDGE_OK);
     mediaedge_session_free(other);

@@ -30,8 +30,10 @@ fn client_for(url: &str, request_timeout_ms: u64, shutdown_timeout_ms: u64) -> C
 
 #[test]
 fn free_returns_within_its_deadline_on_a_dead_network_and_reports_what_was_left() {
-    let (_hole, url) = black_hole();
-    let client = client_for(&url, 600, 200);
+    let (hole, url) = black_hole();
+    // Requests hang for a minute; the deadline is 200 ms. The bound checked below is far from
+    // both, so a loaded machine cannot break it either way.
+    let client = client_for(&url, 60_000, 200);
     let unsent_reported = Arc::new(Mutex::new(Vec::new()));
     let calls_after_free = Arc::new(AtomicUsize::new(0));
     let freed = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -57,14 +59,15 @@ fn free_returns_within_its_deadline_on_a_dead_network_and_reports_what_was_left(
     let took = started.elapsed();
     freed.store(true, Ordering::SeqCst);
 
-    // The deadline is 200 ms; the requests on the wire would hang for 600 ms.
-    assert!(took < Duration::from_millis(450), "shutdown took {took:?}");
+    assert!(took < Duration::from_secs(30), "shutdown waited for the hanging requests: {took:?}");
     // Per session: sessionStart, play, and the sessionEnd shutdown queued for it (left open).
     assert_eq!(unsent, 9);
     let mut reported = unsent_reported.lock().unwrap().clone();
     reported.sort();
     assert_eq!(reported, [3, 3, 3]);
-    // Let the abandoned requests time out: their outcomes must call nothing.
+    // Closing the listener resets the abandoned requests' connections: their outcomes arrive
+    // now, and must call nothing.
+    drop(hole);
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(calls_after_free.load(Ordering::SeqCst), 0);
     drop(sessions);
@@ -73,11 +76,12 @@ fn free_returns_within_its_deadline_on_a_dead_network_and_reports_what_was_left(
 #[test]
 fn flush_never_waits_past_its_timeout_on_a_dead_network() {
     let (_hole, url) = black_hole();
-    let client = client_for(&url, 5000, 0);
+    // The request hangs for a minute; the flush is given 100 ms: far apart, on any machine.
+    let client = client_for(&url, 60_000, 0);
     let _session = client.start_automatic("p", Player::new(), START_XDM).unwrap();
     let started = Instant::now();
     let err = client.flush(Duration::from_millis(100)).unwrap_err();
-    assert!(started.elapsed() < Duration::from_millis(400));
+    assert!(started.elapsed() < Duration::from_secs(30), "flush waited for the hanging request");
     assert_eq!(err.kind, mediaedge::ErrorKind::Timeout);
     assert!(err.message.starts_with("1 events still queued"), "{}", err.message);
     let stats = client.stats();
