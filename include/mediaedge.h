@@ -63,11 +63,6 @@
 
 
 /**
- * Longest session ID taken from the backend (Adobe's are 64 hex digits).
- */
-#define MAX_SESSION_ID_BYTES 128
-
-/**
  * `qoe_fields` bit: `bitrate` is set.
  */
 #define MEDIAEDGE_QOE_BITRATE 1

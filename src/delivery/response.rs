@@ -47,7 +47,7 @@ pub fn parse_session_start(body: &[u8]) -> Result<SessionStarted, String> {
 }
 
 /// Longest session ID taken from the backend (Adobe's are 64 hex digits).
-pub const MAX_SESSION_ID_BYTES: usize = 128;
+const MAX_SESSION_ID_BYTES: usize = 128;
 
 /// Whether `hint` (the backend's or the caller's) can go into a request's path as a location hint (`or2`, `va6`, `irl1`, …).
 pub fn is_location_hint(hint: &str) -> bool {
