@@ -51,7 +51,7 @@ static void check(player *p, mediaedge_status status, const char *what) {
 
 static void on_session_event(void *user_data, const mediaedge_session_event *event) {
     (void)user_data;
-    printf("[gst] session event %d: %s\n", (int)event->kind, event->message);
+    printf("[gst] %s: %s\n", mediaedge_session_event_kind_str((int)event->kind), event->message);
     fflush(stdout);
 }
 

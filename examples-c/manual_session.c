@@ -53,7 +53,7 @@ int main(int argc, char **argv) {
     status = mediaedge_session_new_manual(
         client,
         "{\"mediaCollection\":{\"playhead\":0,\"sessionDetails\":{\"name\":\"big-buck-bunny\",\"length\":34,"
-        "\"contentType\":\"VOD\"}}}",
+        "\"contentType\":\"vod\"}}}",
         &session);
     if (status == MEDIAEDGE_OK) {
         status = mediaedge_session_wait_id(session, 5000, session_id, sizeof session_id, &needed);

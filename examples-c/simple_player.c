@@ -4,7 +4,9 @@
  * The player keeps its own playhead clock; mediaedge asks for it through a callback whenever
  * an event is made and for every ping. The story: play a chapter with a pause and a buffering
  * stall, a stretch of plain playback (main pings), a mid-roll ad break with two ads (ad pings
- * every second), a second chapter with a bitrate change, then complete.
+ * every second), a second chapter with a bitrate change, then complete. The data agree: the
+ * content is 22 s, the chapters cover 0-18 s and 18-22 s, the ad break sits at 18 s, and the
+ * session completes at 22 s.
  *
  * usage: simple_player EDGE_BASE_URL      e.g. simple_player http://127.0.0.1:8080
  */
@@ -55,7 +57,7 @@ static void report_details(void *user_data, mediaedge_player_details *details) {
 
 static void on_session_event(void *user_data, const mediaedge_session_event *event) {
     (void)user_data;
-    printf("[player] session event %d: %s\n", (int)event->kind, event->message);
+    printf("[player] %s: %s\n", mediaedge_session_event_kind_str((int)event->kind), event->message);
     fflush(stdout);
 }
 
@@ -110,7 +112,7 @@ int main(int argc, char **argv) {
     status = mediaedge_session_new_automatic(
         client, "main-player", report_details, &p, NULL,
         "{\"mediaCollection\":{\"sessionDetails\":{\"name\":\"big-buck-bunny\",\"friendlyName\":"
-        "\"Big Buck Bunny\",\"length\":34,\"contentType\":\"VOD\",\"streamType\":\"video\"}}}",
+        "\"Big Buck Bunny\",\"length\":22,\"contentType\":\"vod\",\"streamType\":\"video\"}}}",
         &session);
     if (status != MEDIAEDGE_OK) {
         fprintf(stderr, "[player] session: %s\n", mediaedge_last_error_message());
@@ -122,7 +124,7 @@ int main(int argc, char **argv) {
     set_playing(&p, 1);
     failures += send_event(session, "{\"eventType\":\"media.play\"}");
     failures += send_event(session, "{\"eventType\":\"media.chapterStart\",\"mediaCollection\":{\"chapterDetails\":"
-                                    "{\"index\":1,\"length\":21,\"offset\":0,\"friendlyName\":\"Opening\"}}}");
+                                    "{\"index\":1,\"length\":18,\"offset\":0,\"friendlyName\":\"Opening\"}}}");
     sleep_s(4);
     set_playing(&p, 0);
     printf("[player] paused\n");
@@ -158,7 +160,7 @@ int main(int argc, char **argv) {
     set_playing(&p, 1);
     failures += send_event(session, "{\"eventType\":\"media.play\"}");
     failures += send_event(session, "{\"eventType\":\"media.chapterStart\",\"mediaCollection\":{\"chapterDetails\":"
-                                    "{\"index\":2,\"length\":13,\"offset\":21,\"friendlyName\":\"Finale\"}}}");
+                                    "{\"index\":2,\"length\":4,\"offset\":18,\"friendlyName\":\"Finale\"}}}");
     sleep_s(2);
     pthread_mutex_lock(&p.lock);
     p.bitrate = 4500000;

@@ -6,7 +6,8 @@
  * and updates the playhead once a second; the tracker applies Adobe's rules and sends the
  * events: the play state, pings, content start, the play state again after ads. The story: a
  * preroll ad break of two ads, a chapter with a buffering stall and a seek, a pause, a bitrate
- * change, complete. About 20 seconds.
+ * change, complete at the content's end (a 64 s episode, one chapter, the seek to 60 s). About
+ * 20 seconds.
  *
  * usage: tracker_player EDGE_BASE_URL      e.g. tracker_player http://127.0.0.1:8080
  */
@@ -29,7 +30,7 @@ static void check(mediaedge_status status, const char *what) {
 
 static void on_session_event(void *user_data, const mediaedge_session_event *event) {
     (void)user_data;
-    printf("[player] session event %d: %s\n", (int)event->kind, event->message);
+    printf("[player] %s: %s\n", mediaedge_session_event_kind_str((int)event->kind), event->message);
     fflush(stdout);
 }
 
@@ -72,7 +73,7 @@ int main(int argc, char **argv) {
     /* Ad pings every second for this tracker (1-10 s), main pings every 10 s. */
     check(mediaedge_tracker_new(client, "{\"adPingInterval\":1}", &tracker), "tracker_new");
 
-    check(mediaedge_media_new("demo-episode-7", "Coastline Mysteries, episode 7", 600, MEDIAEDGE_STREAM_TYPE_VOD,
+    check(mediaedge_media_new("demo-episode-7", "Coastline Mysteries, episode 7", 64, MEDIAEDGE_STREAM_TYPE_VOD,
                               MEDIAEDGE_MEDIA_TYPE_VIDEO, &media), "media_new");
     check(mediaedge_metadata_new(&metadata), "metadata_new");
     check(mediaedge_metadata_set(metadata, MEDIAEDGE_METADATA_SHOW, "Coastline Mysteries"), "metadata_set");
@@ -83,7 +84,7 @@ int main(int argc, char **argv) {
     check(mediaedge_ad_break_new("preroll", 1, 0, &preroll), "ad_break_new");
     check(mediaedge_ad_new("ad-101", "Acme spring", 1, 3, &ad1), "ad_new");
     check(mediaedge_ad_new("ad-102", "Acme summer", 2, 2, &ad2), "ad_new");
-    check(mediaedge_chapter_new("Cold open", 1, 0, 120, &chapter), "chapter_new");
+    check(mediaedge_chapter_new("Cold open", 1, 0, 64, &chapter), "chapter_new");
     check(mediaedge_qoe_new(2500000, 900, 30, 0, &qoe), "qoe_new");
     check(mediaedge_state_new(MEDIAEDGE_PLAYER_STATE_FULLSCREEN, &fullscreen), "state_new");
 

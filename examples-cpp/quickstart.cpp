@@ -29,7 +29,7 @@ int main(int argc, char **argv) {
                 details.bitrate = 2500000;
                 return details;
             },
-            R"({"mediaCollection":{"sessionDetails":{"name":"movie-42","length":5400,"contentType":"VOD"}}})");
+            R"({"mediaCollection":{"sessionDetails":{"name":"movie-42","length":5400,"contentType":"vod"}}})");
         session.send(R"({"eventType":"media.play"})");
         position = 12;
         session.send(R"({"eventType":"media.pauseStart"})");

@@ -594,6 +594,12 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * The name of a session event kind ("MEDIAEDGE_SESSION_STARTED"), or
+ * "MEDIAEDGE_SESSION_UNKNOWN_KIND". The string is static.
+ */
+const char *mediaedge_session_event_kind_str(int kind);
+
+/**
  * Creates a client from a configuration JSON document (see the README for its keys). On
  * success `*out` receives a client the caller owns: release it with `mediaedge_client_free`.
  */

@@ -30,7 +30,7 @@ int main(int argc, char **argv) {
              argv[1]);
     if (mediaedge_client_new(config, &client) != MEDIAEDGE_OK ||
         mediaedge_session_new_manual(client, "{\"mediaCollection\":{\"playhead\":0,\"sessionDetails\":"
-                                             "{\"name\":\"c\",\"length\":10,\"contentType\":\"VOD\"}}}",
+                                             "{\"name\":\"c\",\"length\":10,\"contentType\":\"vod\"}}}",
                                      &session) != MEDIAEDGE_OK ||
         mediaedge_session_wait_id(session, 5000, id, sizeof id, NULL) != MEDIAEDGE_OK) {
         fprintf(stderr, "session: %s\n", mediaedge_last_error_message());

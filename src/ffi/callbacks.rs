@@ -1,7 +1,7 @@
 //! C callbacks: function pointers with a `user_data` that the library releases exactly once,
 //! and the adapters that turn them into the engine's Rust callbacks.
 
-use std::ffi::{c_char, c_void, CString};
+use std::ffi::{c_char, c_int, c_void, CString};
 use std::ptr;
 use std::sync::Arc;
 
@@ -172,6 +172,25 @@ pub struct mediaedge_session_event {
     pub count: u64,
 }
 
+/// The name of a session event kind ("MEDIAEDGE_SESSION_STARTED"), or
+/// "MEDIAEDGE_SESSION_UNKNOWN_KIND". The string is static.
+#[no_mangle]
+pub extern "C" fn mediaedge_session_event_kind_str(kind: c_int) -> *const c_char {
+    let name: &'static [u8] = match kind {
+        1 => b"MEDIAEDGE_SESSION_STARTED\0",
+        2 => b"MEDIAEDGE_SESSION_FAILED\0",
+        3 => b"MEDIAEDGE_SESSION_EVENT_REJECTED\0",
+        4 => b"MEDIAEDGE_SESSION_EVENT_DROPPED\0",
+        5 => b"MEDIAEDGE_SESSION_ENDED\0",
+        6 => b"MEDIAEDGE_SESSION_RESUMED\0",
+        7 => b"MEDIAEDGE_SESSION_LOST\0",
+        8 => b"MEDIAEDGE_SESSION_UNSENT\0",
+        9 => b"MEDIAEDGE_SESSION_CALL_REJECTED\0",
+        _ => b"MEDIAEDGE_SESSION_UNKNOWN_KIND\0",
+    };
+    name.as_ptr().cast()
+}
+
 /// Tells the caller what happened to a session. Called on a delivery worker thread, on the
 /// client's scheduler thread or a tracker call's thread (CALL_REJECTED), or on the thread calling
 /// `mediaedge_client_set_consent` (consent "out") or `mediaedge_client_free` (UNSENT) — except
@@ -244,4 +263,33 @@ pub(crate) fn log_sink(callback: unsafe extern "C" fn(*mut c_void, u32, *const c
         // SAFETY: the function and user_data were given together; `text` lives until it returns.
         unsafe { callback(user_data.ptr(), level as u32, text.as_ptr()) };
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mediaedge_session_event_kind::*;
+
+    #[test]
+    fn every_session_event_kind_has_its_c_name() {
+        let kinds = [
+            MEDIAEDGE_SESSION_STARTED,
+            MEDIAEDGE_SESSION_FAILED,
+            MEDIAEDGE_SESSION_EVENT_REJECTED,
+            MEDIAEDGE_SESSION_EVENT_DROPPED,
+            MEDIAEDGE_SESSION_ENDED,
+            MEDIAEDGE_SESSION_RESUMED,
+            MEDIAEDGE_SESSION_LOST,
+            MEDIAEDGE_SESSION_UNSENT,
+            MEDIAEDGE_SESSION_CALL_REJECTED,
+        ];
+        for kind in kinds {
+            // SAFETY: the function returns a static NUL-terminated string.
+            let name = unsafe { std::ffi::CStr::from_ptr(mediaedge_session_event_kind_str(kind as c_int)) };
+            assert_eq!(name.to_str().unwrap(), format!("{kind:?}"));
+        }
+        // SAFETY: as above.
+        let unknown = unsafe { std::ffi::CStr::from_ptr(mediaedge_session_event_kind_str(0)) };
+        assert_eq!(unknown.to_str().unwrap(), "MEDIAEDGE_SESSION_UNKNOWN_KIND");
+    }
 }

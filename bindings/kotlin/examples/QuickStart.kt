@@ -14,7 +14,7 @@ fun main(args: Array<String>) {
         var position = 0.0 // your player's position, in seconds
         client.createSession(
             playerId = "main-player",
-            startXdm = """{"mediaCollection":{"sessionDetails":{"name":"movie-42","length":5400,"contentType":"VOD"}}}"""
+            startXdm = """{"mediaCollection":{"sessionDetails":{"name":"movie-42","length":5400,"contentType":"vod"}}}"""
         ) { PlayerDetails(playhead = position, bitrate = 2_500_000.0) }.use { session ->
             session.send("""{"eventType":"media.play"}""")
             position = 12.0
