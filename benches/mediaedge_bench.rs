@@ -335,6 +335,38 @@ fn throughput(mode: &Mode, rows: &mut Vec<Row>) {
     );
 }
 
+/// How far past its deadline freeing a client returns when the network is dead: a listener that
+/// never answers holds every request on the wire, and the documented bound is 50 ms.
+fn shutdown_deadline(mode: &Mode, rows: &mut Vec<Row>) {
+    let runs = mode.pick(2, 10);
+    let deadline = Duration::from_millis(200);
+    let mut over = Vec::new();
+    for _ in 0..runs {
+        let hole = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let config = format!(
+            r#"{{"datastreamId":"bench","streamingMedia":{{"channel":"c","playerName":"p"}},
+                "native":{{"edgeBaseUrl":"http://127.0.0.1:{}","requestTimeoutMs":60000,"shutdownTimeoutMs":200}}}}"#,
+            hole.local_addr().unwrap().port()
+        );
+        let client = Client::with_clock(&config, ClockChoice::System).unwrap();
+        let sessions: Vec<Session> = (0..3)
+            .map(|i| client.start_automatic(&format!("p{i}"), Arc::new(PlayerDetails::default), START).unwrap())
+            .collect();
+        let started = Instant::now();
+        client.shutdown(deadline);
+        over.push(started.elapsed().saturating_sub(deadline).as_secs_f64() * 1000.0);
+        drop(sessions);
+    }
+    let worst = over.iter().cloned().fold(0.0, f64::max);
+    row(
+        rows,
+        format!("client free on a dead network: past its deadline, worst of {runs} runs"),
+        format!("{worst:.1} ms"),
+        "≤ 50 ms",
+        Some(worst <= 50.0),
+    );
+}
+
 fn wakeups(mode: &Mode, rows: &mut Vec<Row>) {
     let (client, _t) = null_client();
     let switches = || -> u64 {
@@ -394,6 +426,7 @@ fn main() {
     ping_timing(&mode, &mut rows);
     throughput(&mode, &mut rows);
     wakeups(&mode, &mut rows);
+    shutdown_deadline(&mode, &mut rows);
     library_size(&mut rows);
     println!();
     println!("| figure | measured | target | met |");

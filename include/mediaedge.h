@@ -258,6 +258,12 @@ typedef enum mediaedge_session_event_kind {
    * preroll wait and replayed later, when this is the only report.
    */
   MEDIAEDGE_SESSION_CALL_REJECTED = 9,
+  /**
+   * The client was freed at its deadline while one event of this session (`event_type`) was
+   * on the wire: its outcome is unknown (it may have landed), so it is counted in
+   * `unconfirmed_shutdown`, not as sent or unsent. `count` is 1.
+   */
+  MEDIAEDGE_SESSION_UNCONFIRMED = 10,
 } mediaedge_session_event_kind;
 
 /**
@@ -460,7 +466,9 @@ typedef void (*mediaedge_player_details_fn)(void *user_data,
 /**
  * A client's counters (see `mediaedge_client_get_stats`). Events count everything queued,
  * the library's own pings, end-on-free and resume events included. Once nothing is queued,
- * `events_queued == events_sent + every dropped_* field`.
+ * `events_queued == events_sent + every dropped_* field + unconfirmed_shutdown`. The struct is
+ * filled by the library, so it grows only at the end, and only in a release whose SONAME
+ * changes (README, ABI policy).
  */
 typedef struct mediaedge_stats {
   /**
@@ -529,6 +537,11 @@ typedef struct mediaedge_stats {
   uint64_t requests_answered;
   uint64_t requests_new_connection;
   uint64_t requests_reused_connection;
+  /**
+   * On the wire when the client was freed at its deadline, outcome unknown (each may or may
+   * not have landed): neither sent nor dropped (MEDIAEDGE_SESSION_UNCONFIRMED).
+   */
+  uint64_t unconfirmed_shutdown;
 } mediaedge_stats;
 
 /**
@@ -620,7 +633,9 @@ enum mediaedge_status mediaedge_client_new_with_manual_clock(const char *config_
  * frees it; returns within that deadline plus at most 50 ms even with the network dead (and
  * after any of your callbacks still running at that moment has returned). Events still queued
  * then are dropped, reported per session to the event callback (MEDIAEDGE_SESSION_UNSENT with
- * their `count`) and counted; no callback is called after this returns. With consent
+ * their `count`) and counted (`dropped_shutdown`); an event whose request is on the wire then
+ * may or may not have landed: it is reported as MEDIAEDGE_SESSION_UNCONFIRMED and counted in
+ * `unconfirmed_shutdown`. No callback is called after this returns. With consent
  * "pending", held events cannot go out, so free does not wait for them. A request already on
  * the wire when the deadline passes is abandoned: its thread finishes on its own within
  * `native.requestTimeoutMs`, calling nothing. Session and tracker handles still held stay

@@ -294,17 +294,22 @@ impl Client {
         self.engine.live_sessions()
     }
 
-    /// Flushes for up to `timeout`, then stops the threads. Returns the events left unsent
-    /// (reported per session as UNSENT and counted in `dropped_shutdown`).
-    pub fn shutdown(mut self, timeout: Duration) -> usize {
-        self.stop(timeout)
+    /// Flushes for up to `timeout`, then stops the threads. Returns the final counters: what was
+    /// left queued (`dropped_shutdown`, reported per session as UNSENT) and what was on the wire
+    /// with its outcome unknown (`unconfirmed_shutdown`, reported as UNCONFIRMED).
+    pub fn shutdown(mut self, timeout: Duration) -> Stats {
+        self.stop(timeout);
+        self.engine.stats()
     }
 
-    fn stop(&mut self, timeout: Duration) -> usize {
+    fn stop(&mut self, timeout: Duration) {
         if self.threads.is_empty() {
-            return 0;
+            return;
         }
         let deadline = Instant::now() + timeout;
+        // The documented bound is the deadline plus 50 ms: the threads get what is left of it
+        // after the flush, less a margin for what follows (joining exited threads, reporting).
+        let threads_by = deadline + Duration::from_millis(45);
         // Held events (consent pending) cannot go out; waiting for them would only delay.
         if self.engine.consent() == Consent::In {
             // Sessions the caller left open are ended, as freeing their handles would.
@@ -312,10 +317,10 @@ impl Client {
             self.engine.flush(timeout);
         }
         self.engine.close();
-        let unsent = self.engine.abandon_queued();
+        self.engine.abandon_queued();
         // The scheduler and idle workers exit at once; a worker blocked in a request on a dead
         // network is left to finish on its own (bounded by the request timeout).
-        let all_exited = self.running.wait_all_exited(deadline.max(Instant::now() + Duration::from_millis(50)));
+        let all_exited = self.running.wait_all_exited(threads_by);
         for thread in self.threads.drain(..) {
             // A thread that counted itself out has dropped everything and is returning: joining
             // it takes microseconds and frees its handle and thread-locals now (a detached one
@@ -329,7 +334,6 @@ impl Client {
         // worker finds its outcome already dropped and nothing to call.
         let _ = self.engine.set_listener(None);
         self.engine.logger.set_sink(Level::Error, None);
-        unsent
     }
 }
 

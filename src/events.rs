@@ -26,6 +26,9 @@ pub enum SessionEventKind {
     Lost,
     /// The client was freed with events still queued after its deadline; `count` says how many.
     Unsent,
+    /// The client was freed at its deadline while one event (`event_type`) was on the wire: its
+    /// outcome is unknown (it may have landed). `count` is 1.
+    Unconfirmed,
     /// A tracker call broke the tracker's rules (the call also returned the status, unless it
     /// was held during the preroll wait and replayed later).
     CallRejected,

@@ -77,6 +77,8 @@ pub struct SessionState {
     /// The session is in the delivery queue, on a worker, or waiting for a retry timer.
     /// While true, nobody else may hand it to delivery: one request in flight per session.
     pub busy: bool,
+    /// The head's request is on the wire (from its sending until its outcome is applied).
+    pub in_flight: bool,
     /// From adBreakStart/adStart until adBreakComplete: pings use the ad interval.
     pub in_ad: bool,
     /// Automatic, ID known, not ended.
@@ -167,6 +169,7 @@ impl SessionCore {
                 finished: false,
                 outbox: VecDeque::new(),
                 busy: false,
+                in_flight: false,
                 in_ad: false,
                 pinging: false,
                 ping_due: Duration::ZERO,

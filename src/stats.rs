@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A snapshot of a client's counters. Events count everything queued, the library's own pings,
 /// end-on-free and resume events included. Once nothing is queued,
-/// `events_queued == events_sent + every dropped_* counter`.
+/// `events_queued == events_sent + every dropped_* counter + unconfirmed_shutdown`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Events accepted into a session's queue.
@@ -45,6 +45,9 @@ pub struct Stats {
     pub requests_answered: u64,
     pub requests_new_connection: u64,
     pub requests_reused_connection: u64,
+    /// On the wire when the client was freed at its deadline: the outcome is unknown (each may
+    /// or may not have landed), so neither sent nor dropped.
+    pub unconfirmed_shutdown: u64,
 }
 
 /// Why queued events were dropped.
@@ -69,6 +72,7 @@ pub struct Counters {
     pub sessions_failed: AtomicU64,
     pub sessions_recovered: AtomicU64,
     pub requests_answered: AtomicU64,
+    pub unconfirmed_shutdown: AtomicU64,
 }
 
 impl Counters {
@@ -102,6 +106,7 @@ impl Counters {
             sessions_failed: Counters::get(&self.sessions_failed),
             sessions_recovered: Counters::get(&self.sessions_recovered),
             requests_answered: Counters::get(&self.requests_answered),
+            unconfirmed_shutdown: Counters::get(&self.unconfirmed_shutdown),
             ..Stats::default()
         }
     }

@@ -19,11 +19,12 @@ fn black_hole() -> (TcpListener, String) {
     (listener, url)
 }
 
-/// A real-clock client sending into `url` with these timeouts.
+/// A real-clock client sending into `url` with these timeouts, and a delivery worker for each
+/// of the three sessions the tests start, so that every session has a request on the wire.
 fn client_for(url: &str, request_timeout_ms: u64, shutdown_timeout_ms: u64) -> Client {
     let config = format!(
         r#"{{"datastreamId":"ds","streamingMedia":{{"channel":"c","playerName":"p"}},
-            "native":{{"edgeBaseUrl":"{url}","requestTimeoutMs":{request_timeout_ms},"shutdownTimeoutMs":{shutdown_timeout_ms}}}}}"#
+            "native":{{"edgeBaseUrl":"{url}","requestTimeoutMs":{request_timeout_ms},"shutdownTimeoutMs":{shutdown_timeout_ms},"deliveryWorkers":3}}}}"#
     );
     Client::with_clock(&config, ClockChoice::System).unwrap()
 }
@@ -35,16 +36,20 @@ fn free_returns_within_its_deadline_on_a_dead_network_and_reports_what_was_left(
     // both, so a loaded machine cannot break it either way.
     let client = client_for(&url, 60_000, 200);
     let unsent_reported = Arc::new(Mutex::new(Vec::new()));
+    let unconfirmed_reported = Arc::new(Mutex::new(Vec::new()));
     let calls_after_free = Arc::new(AtomicUsize::new(0));
     let freed = Arc::new(std::sync::atomic::AtomicBool::new(false));
     {
-        let (reported, after, freed) = (unsent_reported.clone(), calls_after_free.clone(), freed.clone());
+        let (reported, unconfirmed, after, freed) =
+            (unsent_reported.clone(), unconfirmed_reported.clone(), calls_after_free.clone(), freed.clone());
         client.on_session_event(move |e| {
             if freed.load(Ordering::SeqCst) {
                 after.fetch_add(1, Ordering::SeqCst);
             }
-            if e.kind == SessionEventKind::Unsent {
-                reported.lock().unwrap().push(e.count);
+            match e.kind {
+                SessionEventKind::Unsent => reported.lock().unwrap().push(e.count),
+                SessionEventKind::Unconfirmed => unconfirmed.lock().unwrap().push((e.count, e.event_type)),
+                _ => {}
             }
         });
     }
@@ -55,16 +60,21 @@ fn free_returns_within_its_deadline_on_a_dead_network_and_reports_what_was_left(
         session.send(&event("play")).unwrap();
     }
     let started = Instant::now();
-    let unsent = client.shutdown(Duration::from_millis(200));
+    let stats = client.shutdown(Duration::from_millis(200));
     let took = started.elapsed();
     freed.store(true, Ordering::SeqCst);
 
     assert!(took < Duration::from_secs(30), "shutdown waited for the hanging requests: {took:?}");
-    // Per session: sessionStart, play, and the sessionEnd shutdown queued for it (left open).
-    assert_eq!(unsent, 9);
+    // Per session: the sessionStart on the wire, whose outcome is unknown (it may have landed),
+    // then play and the sessionEnd shutdown queued for it (left open), never sent.
+    assert_eq!(stats.dropped_shutdown, 6);
     let mut reported = unsent_reported.lock().unwrap().clone();
     reported.sort();
-    assert_eq!(reported, [3, 3, 3]);
+    assert_eq!(reported, [2, 2, 2]);
+    let unconfirmed = unconfirmed_reported.lock().unwrap().clone();
+    assert_eq!(unconfirmed, vec![(1, Some(mediaedge::xdm::EventType::SessionStart)); 3]);
+    assert_eq!(stats.unconfirmed_shutdown, 3);
+    assert_eq!(stats.events_queued, stats.events_sent + stats.dropped_shutdown + stats.unconfirmed_shutdown);
     // Closing the listener resets the abandoned requests' connections: their outcomes arrive
     // now, and must call nothing.
     drop(hole);

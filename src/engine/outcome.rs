@@ -88,7 +88,9 @@ impl Engine {
                     }
                 }
                 let request_id = head.request_id.get_or_insert_with(new_uuid).clone();
-                Some((head.seq, head.event_type, crate::xdm::request_body(&head.xdm), request_id))
+                let request = (head.seq, head.event_type, crate::xdm::request_body(&head.xdm), request_id);
+                state.in_flight = true;
+                Some(request)
             }
         };
         self.finish(core, after);
@@ -138,6 +140,7 @@ impl Engine {
         let mut after = AfterUnlock::default();
         {
             let mut state = core.state.lock();
+            state.in_flight = false;
             if state.outbox.front().map(|head| head.seq) != Some(seq) {
                 // Dropped while in flight (consent withdrawn, client freed): already counted and
                 // reported.

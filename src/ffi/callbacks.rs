@@ -149,6 +149,10 @@ pub enum mediaedge_session_event_kind {
     /// The call itself returned MEDIAEDGE_ERR_RULE_VIOLATION, unless it was held during the
     /// preroll wait and replayed later, when this is the only report.
     MEDIAEDGE_SESSION_CALL_REJECTED = 9,
+    /// The client was freed at its deadline while one event of this session (`event_type`) was
+    /// on the wire: its outcome is unknown (it may have landed), so it is counted in
+    /// `unconfirmed_shutdown`, not as sent or unsent. `count` is 1.
+    MEDIAEDGE_SESSION_UNCONFIRMED = 10,
 }
 
 /// One session event. Every string is owned by the library and valid only during the callback.
@@ -186,6 +190,7 @@ pub extern "C" fn mediaedge_session_event_kind_str(kind: c_int) -> *const c_char
         7 => b"MEDIAEDGE_SESSION_LOST\0",
         8 => b"MEDIAEDGE_SESSION_UNSENT\0",
         9 => b"MEDIAEDGE_SESSION_CALL_REJECTED\0",
+        10 => b"MEDIAEDGE_SESSION_UNCONFIRMED\0",
         _ => b"MEDIAEDGE_SESSION_UNKNOWN_KIND\0",
     };
     name.as_ptr().cast()
@@ -228,6 +233,7 @@ pub(crate) fn event_listener(
                 SessionEventKind::Lost => mediaedge_session_event_kind::MEDIAEDGE_SESSION_LOST,
                 SessionEventKind::Unsent => mediaedge_session_event_kind::MEDIAEDGE_SESSION_UNSENT,
                 SessionEventKind::CallRejected => mediaedge_session_event_kind::MEDIAEDGE_SESSION_CALL_REJECTED,
+                SessionEventKind::Unconfirmed => mediaedge_session_event_kind::MEDIAEDGE_SESSION_UNCONFIRMED,
             },
             session_key: event.session_key,
             player_id: player_id.as_ref().map_or(ptr::null(), |s| s.as_ptr()),
@@ -282,6 +288,7 @@ mod tests {
             MEDIAEDGE_SESSION_LOST,
             MEDIAEDGE_SESSION_UNSENT,
             MEDIAEDGE_SESSION_CALL_REJECTED,
+            MEDIAEDGE_SESSION_UNCONFIRMED,
         ];
         for kind in kinds {
             // SAFETY: the function returns a static NUL-terminated string.

@@ -7,7 +7,9 @@ use crate::stats::Stats;
 
 /// A client's counters (see `mediaedge_client_get_stats`). Events count everything queued,
 /// the library's own pings, end-on-free and resume events included. Once nothing is queued,
-/// `events_queued == events_sent + every dropped_* field`.
+/// `events_queued == events_sent + every dropped_* field + unconfirmed_shutdown`. The struct is
+/// filled by the library, so it grows only at the end, and only in a release whose SONAME
+/// changes (README, ABI policy).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct mediaedge_stats {
@@ -49,6 +51,9 @@ pub struct mediaedge_stats {
     pub requests_answered: u64,
     pub requests_new_connection: u64,
     pub requests_reused_connection: u64,
+    /// On the wire when the client was freed at its deadline, outcome unknown (each may or may
+    /// not have landed): neither sent nor dropped (MEDIAEDGE_SESSION_UNCONFIRMED).
+    pub unconfirmed_shutdown: u64,
 }
 
 impl From<Stats> for mediaedge_stats {
@@ -75,6 +80,7 @@ impl From<Stats> for mediaedge_stats {
             requests_answered: s.requests_answered,
             requests_new_connection: s.requests_new_connection,
             requests_reused_connection: s.requests_reused_connection,
+            unconfirmed_shutdown: s.unconfirmed_shutdown,
         }
     }
 }

@@ -139,7 +139,7 @@ data class PlayerDetails(
 )
 
 enum class SessionEventKind(val code: Int) {
-    STARTED(1), FAILED(2), EVENT_REJECTED(3), EVENT_DROPPED(4), ENDED(5), RESUMED(6), LOST(7), UNSENT(8), CALL_REJECTED(9);
+    STARTED(1), FAILED(2), EVENT_REJECTED(3), EVENT_DROPPED(4), ENDED(5), RESUMED(6), LOST(7), UNSENT(8), CALL_REJECTED(9), UNCONFIRMED(10);
 
     companion object {
         fun of(code: Int): SessionEventKind = values().first { it.code == code }
@@ -162,7 +162,8 @@ data class Stats(
     val droppedRejected: Long, val droppedRetryExpired: Long, val droppedQueueFull: Long, val droppedSessionFailed: Long,
     val droppedConsent: Long, val droppedShutdown: Long, val refusedQueueFull: Long,
     val sessionsStarted: Long, val sessionsActive: Long, val sessionsFailed: Long, val sessionsRecovered: Long,
-    val requestsAnswered: Long, val requestsNewConnection: Long, val requestsReusedConnection: Long
+    val requestsAnswered: Long, val requestsNewConnection: Long, val requestsReusedConnection: Long,
+    val unconfirmedShutdown: Long
 )
 
 enum class Consent(val code: Int) { IN(0), OUT(1), PENDING(2) }
@@ -255,7 +256,7 @@ class Client private constructor(pointer: Pointer) : Handle(pointer, { Lib.nativ
             s.eventsQueued, s.eventsSent, s.eventsRetried, s.eventsPending, s.bytesPending,
             s.droppedRejected, s.droppedRetryExpired, s.droppedQueueFull, s.droppedSessionFailed, s.droppedConsent,
             s.droppedShutdown, s.refusedQueueFull, s.sessionsStarted, s.sessionsActive, s.sessionsFailed, s.sessionsRecovered,
-            s.requestsAnswered, s.requestsNewConnection, s.requestsReusedConnection
+            s.requestsAnswered, s.requestsNewConnection, s.requestsReusedConnection, s.unconfirmedShutdown
         )
     }
 }

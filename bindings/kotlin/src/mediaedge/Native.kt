@@ -45,7 +45,7 @@ internal class SessionEventStruct(p: Pointer?) : Structure(p) {
     "eventsQueued", "eventsSent", "eventsRetried", "eventsPending", "bytesPending", "peakEventsPending", "peakBytesPending",
     "droppedRejected", "droppedRetryExpired", "droppedQueueFull", "droppedSessionFailed", "droppedConsent", "droppedShutdown",
     "refusedQueueFull", "sessionsStarted", "sessionsActive", "sessionsFailed", "sessionsRecovered", "requestsAnswered",
-    "requestsNewConnection", "requestsReusedConnection"
+    "requestsNewConnection", "requestsReusedConnection", "unconfirmedShutdown"
 )
 internal class StatsStruct : Structure() {
     @JvmField var eventsQueued: Long = 0
@@ -69,6 +69,7 @@ internal class StatsStruct : Structure() {
     @JvmField var requestsAnswered: Long = 0
     @JvmField var requestsNewConnection: Long = 0
     @JvmField var requestsReusedConnection: Long = 0
+    @JvmField var unconfirmedShutdown: Long = 0
 }
 
 @Suppress("FunctionName")

@@ -179,7 +179,7 @@ func offThread(_ call: @escaping @Sendable () -> mediaedge_status) async throws(
 }
 
 /// A client's counters (`mediaedge_stats`). Once nothing is queued,
-/// `eventsQueued == eventsSent + every dropped… field`.
+/// `eventsQueued == eventsSent + every dropped… field + unconfirmedShutdown`.
 public struct Stats: Sendable, Equatable {
     public var eventsQueued: UInt64
     public var eventsSent: UInt64
@@ -202,6 +202,8 @@ public struct Stats: Sendable, Equatable {
     public var requestsAnswered: UInt64
     public var requestsNewConnection: UInt64
     public var requestsReusedConnection: UInt64
+    /// On the wire when the client was freed at its deadline: outcome unknown.
+    public var unconfirmedShutdown: UInt64
 
     init(_ s: mediaedge_stats) {
         eventsQueued = s.events_queued
@@ -225,5 +227,6 @@ public struct Stats: Sendable, Equatable {
         requestsAnswered = s.requests_answered
         requestsNewConnection = s.requests_new_connection
         requestsReusedConnection = s.requests_reused_connection
+        unconfirmedShutdown = s.unconfirmed_shutdown
     }
 }

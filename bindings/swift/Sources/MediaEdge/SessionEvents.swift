@@ -22,6 +22,9 @@ public enum SessionEventKind: UInt32, Sendable {
     case unsent = 8
     /// A tracker call broke the tracker's rules (`message` says which).
     case callRejected = 9
+    /// The client was freed at its deadline while this event (`eventType`) was on the wire: its
+    /// outcome is unknown (it may have landed). `count` is 1.
+    case unconfirmed = 10
 }
 
 /// One session event, copied out of the library's callback.
