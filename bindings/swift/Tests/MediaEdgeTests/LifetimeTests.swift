@@ -88,13 +88,19 @@ private final class Player: Sendable {
             let tracker = try Tracker(client: client)
             try tracker.trackSessionStart(Media(id: "t", name: "T", length: 1), metadata: ["k": "v"])
             _ = (manual, tracker)
-            if n == 0 { #expect(libraryThreads() >= 2, "a live client has its scheduler and delivery threads") }
+            if n == 0 {
+                // A new thread takes its name once it runs: wait for that, not for a time.
+                for _ in 0..<500 where libraryThreads() < 2 { usleep(10_000) }
+                #expect(libraryThreads() >= 2, "a live client has its scheduler and delivery threads")
+            }
         }
         try cycle(0)
         let boxes = CallbackBox.live, threads = libraryThreads()
         for n in 1...200 { try cycle(n) }
         #expect(CallbackBox.live == boxes, "callback boxes still held by the library")
-        #expect(libraryThreads() == threads, "threads left behind")
+        // At most as many as before: a client freed on a thread of its own by an earlier test
+        // may still be winding down when the baseline is taken.
+        #expect(libraryThreads() <= threads, "threads left behind")
     }
 }
 
