@@ -293,10 +293,10 @@ mod tests {
         for kind in kinds {
             // SAFETY: the function returns a static NUL-terminated string.
             let name = unsafe { std::ffi::CStr::from_ptr(mediaedge_session_event_kind_str(kind as c_int)) };
-            assert_eq!(name.to_str().unwrap(), format!("{kind:?}"));
+            assert_eq!(name.to_bytes(), format!("{kind:?}").as_bytes());
         }
         // SAFETY: as above.
         let unknown = unsafe { std::ffi::CStr::from_ptr(mediaedge_session_event_kind_str(0)) };
-        assert_eq!(unknown.to_str().unwrap(), "MEDIAEDGE_SESSION_UNKNOWN_KIND");
+        assert_eq!(unknown.to_bytes(), b"MEDIAEDGE_SESSION_UNKNOWN_KIND");
     }
 }
