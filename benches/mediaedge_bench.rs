@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use mediaedge::config::Config;
 use mediaedge::delivery::transport::{HttpReply, Transport, TransportError};
-use mediaedge::{ClockChoice, Client, PlayerDetails, Session};
+use mediaedge::{Client, ClockChoice, PlayerDetails, Session};
 use serde_json::{json, Map, Value};
 
 /// Counts the heap bytes live in the process, to tell what the library keeps per session from
@@ -74,7 +74,10 @@ impl Transport for NullTransport {
             // Found by position rather than parsed, to keep the recording's cost off the figure.
             let text = std::str::from_utf8(body).unwrap_or("");
             let field = |name: &str| text.split(name).nth(1).and_then(|rest| rest.split('"').next());
-            if let (Some(id), Some(ts)) = (field("\"sessionID\":\""), field("\"timestamp\":\"").and_then(mediaedge_emulator::validate::parse_timestamp_ms)) {
+            if let (Some(id), Some(ts)) = (
+                field("\"sessionID\":\""),
+                field("\"timestamp\":\"").and_then(mediaedge_emulator::validate::parse_timestamp_ms),
+            ) {
                 self.pings.lock().unwrap().push((id.to_string(), ts, arrival));
             }
         }
@@ -84,11 +87,13 @@ impl Transport for NullTransport {
 
 const CONFIG: &str = r#"{"datastreamId":"bench","streamingMedia":{"channel":"bench","playerName":"bench","adPingInterval":1},
     "native":{"edgeBaseUrl":"http://127.0.0.1:9","maxQueuedEvents":2000000,"maxQueuedBytes":4294967296}}"#;
-const START: &str = r#"{"mediaCollection":{"sessionDetails":{"name":"bench-content","length":3600,"contentType":"VOD"}}}"#;
+const START: &str =
+    r#"{"mediaCollection":{"sessionDetails":{"name":"bench-content","length":3600,"contentType":"VOD"}}}"#;
 
 fn null_client() -> (Client, Arc<NullTransport>) {
     let transport = Arc::new(NullTransport::default());
-    let client = Client::with_transport(Config::from_json(CONFIG).unwrap(), ClockChoice::System, transport.clone()).unwrap();
+    let client =
+        Client::with_transport(Config::from_json(CONFIG).unwrap(), ClockChoice::System, transport.clone()).unwrap();
     (client, transport)
 }
 
@@ -140,7 +145,9 @@ fn row(rows: &mut Vec<Row>, figure: impl Into<String>, measured: impl Into<Strin
 
 /// A 1 KiB chapterStart, as a caller would pass it.
 fn kib_document() -> String {
-    let pairs: Vec<Value> = (0..16).map(|i| json!({"name": format!("tenant.field{i:02}"), "value": format!("value-{i:02}-abcdefghijklmnop")})).collect();
+    let pairs: Vec<Value> = (0..16)
+        .map(|i| json!({"name": format!("tenant.field{i:02}"), "value": format!("value-{i:02}-abcdefghijklmnop")}))
+        .collect();
     let doc = json!({"eventType": "media.chapterStart", "mediaCollection": {
         "chapterDetails": {"index": 1, "length": 600, "offset": 0, "friendlyName": "Chapter one of the benchmark"},
         "customMetadata": pairs}});
@@ -150,7 +157,13 @@ fn kib_document() -> String {
 /// Times `iterations` sends of each kind on the caller's thread. With `held`, consent is
 /// "pending" while timing, so the delivery threads stay idle and the figure is the caller's
 /// cost alone; every 5,000 sends the held events are let out (untimed).
-fn time_sends(client: &Client, sessions: &[Session], iterations: usize, held: bool, kib: &str) -> (Percentiles, Percentiles) {
+fn time_sends(
+    client: &Client,
+    sessions: &[Session],
+    iterations: usize,
+    held: bool,
+    kib: &str,
+) -> (Percentiles, Percentiles) {
     let play: Map<String, Value> = serde_json::from_str(r#"{"eventType":"media.play"}"#).unwrap();
     let hold = |on: bool| {
         if held {
@@ -189,8 +202,20 @@ fn send_cost(mode: &Mode, rows: &mut Vec<Row>) {
         // Rows name the sizes that ran (the quick mode's are smaller).
         let live = sessions.len();
         let (a, b) = time_sends(&client, &sessions, mode.pick(2_000, 100_000), true, &kib);
-        row(rows, format!("send, no parsing, {live} sessions: p50 / p99 / max µs"), fmt(&a), "p99 ≤ 2 µs", Some(a.p99 <= 2.0));
-        row(rows, format!("send, parsing 1 KiB, {live} sessions: p50 / p99 / max µs"), fmt(&b), "p99 ≤ 20 µs", Some(b.p99 <= 20.0));
+        row(
+            rows,
+            format!("send, no parsing, {live} sessions: p50 / p99 / max µs"),
+            fmt(&a),
+            "p99 ≤ 2 µs",
+            Some(a.p99 <= 2.0),
+        );
+        row(
+            rows,
+            format!("send, parsing 1 KiB, {live} sessions: p50 / p99 / max µs"),
+            fmt(&b),
+            "p99 ≤ 20 µs",
+            Some(b.p99 <= 20.0),
+        );
         if n == 1 {
             // What parsing the same text alone costs, for comparison.
             let mut parse = Vec::new();
@@ -200,12 +225,24 @@ fn send_cost(mode: &Mode, rows: &mut Vec<Row>) {
                 parse.push(started.elapsed().as_nanos() as f64 / 1000.0);
                 drop(doc);
             }
-            row(rows, "  … of which serde_json parsing the 1 KiB text alone: p50 / p99 / max µs", fmt(&percentiles(parse)), "—", None);
+            row(
+                rows,
+                "  … of which serde_json parsing the 1 KiB text alone: p50 / p99 / max µs",
+                fmt(&percentiles(parse)),
+                "—",
+                None,
+            );
         }
         if n == 1000 {
             // The same while the delivery threads work through what is sent, on the same 2 cores.
             let (a, b) = time_sends(&client, &sessions, mode.pick(2_000, 100_000), false, &kib);
-            row(rows, "  … with delivery running at the same time: no parsing / 1 KiB, p99 µs", format!("{:.2} / {:.2}", a.p99, b.p99), "—", None);
+            row(
+                rows,
+                "  … with delivery running at the same time: no parsing / 1 KiB, p99 µs",
+                format!("{:.2} / {:.2}", a.p99, b.p99),
+                "—",
+                None,
+            );
         }
         drop(sessions);
     }
@@ -311,7 +348,9 @@ fn throughput(mode: &Mode, rows: &mut Vec<Row>) {
     let started = Instant::now();
     for i in 0..per_session {
         for session in &sessions {
-            session.send(if i % 2 == 0 { r#"{"eventType":"media.play"}"# } else { r#"{"eventType":"media.pauseStart"}"# }).unwrap();
+            session
+                .send(if i % 2 == 0 { r#"{"eventType":"media.play"}"# } else { r#"{"eventType":"media.pauseStart"}"# })
+                .unwrap();
         }
     }
     client.flush(Duration::from_secs(300)).unwrap();
@@ -389,12 +428,19 @@ fn wakeups(mode: &Mode, rows: &mut Vec<Row>) {
     let before = switches();
     std::thread::sleep(Duration::from_secs(seconds));
     let per_second = (switches() - before) as f64 / seconds as f64;
-    row(rows, "wakeups per second, idle client without sessions", format!("{per_second:.1}"), "0", Some(per_second == 0.0));
+    row(
+        rows,
+        "wakeups per second, idle client without sessions",
+        format!("{per_second:.1}"),
+        "0",
+        Some(per_second == 0.0),
+    );
     drop(client);
 }
 
 fn library_size(rows: &mut Vec<Row>) {
-    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target").into());
+    let target =
+        std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target").into());
     let lib = std::path::Path::new(&target).join("release/libmediaedge.so");
     let stripped = std::env::temp_dir().join(format!("mediaedge-bench-{}.so", std::process::id()));
     let measured = std::fs::copy(&lib, &stripped)
@@ -412,7 +458,13 @@ fn library_size(rows: &mut Vec<Row>) {
             "≤ 2 MB",
             Some(bytes <= 2_000_000),
         ),
-        None => row(rows, "stripped release libmediaedge.so", format!("not measured: build {} first", lib.display()), "≤ 2 MB", None),
+        None => row(
+            rows,
+            "stripped release libmediaedge.so",
+            format!("not measured: build {} first", lib.display()),
+            "≤ 2 MB",
+            None,
+        ),
     }
 }
 

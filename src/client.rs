@@ -10,11 +10,11 @@ use parking_lot::{Condvar, Mutex};
 use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::config::{Config, Consent};
 use crate::delivery::response::is_location_hint;
-use crate::limits::MAX_LOCATION_HINT_BYTES;
 use crate::delivery::transport::{Transport, UreqTransport};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Listener, SessionEvent};
+use crate::limits::MAX_LOCATION_HINT_BYTES;
 use crate::log::{Level, LogSink};
 use crate::scheduler::on_scheduler_thread;
 use crate::session::{Backend, Phase, PlayerDetailsSource, SessionCore};
@@ -26,7 +26,9 @@ pub enum ClockChoice {
     System,
     /// Virtual time starting at this wall-clock instant (Unix ms); moves only with
     /// [`Client::advance_clock`]. For tests of the library and of player integrations.
-    Manual { start_unix_ms: i64 },
+    Manual {
+        start_unix_ms: i64,
+    },
 }
 
 /// A media-tracking client. Thread-safe; dropping it flushes for up to
@@ -150,15 +152,25 @@ impl Client {
 
     /// Starts an automatic session: the library reads playhead and QoE from `details` and pings.
     /// `start_xdm` is the sessionStart xdm (its `eventType` may be left out).
-    pub fn start_automatic(&self, player_id: &str, details: Arc<dyn PlayerDetailsSource>, start_xdm: &str) -> Result<Session> {
+    pub fn start_automatic(
+        &self,
+        player_id: &str,
+        details: Arc<dyn PlayerDetailsSource>,
+        start_xdm: &str,
+    ) -> Result<Session> {
         if player_id.is_empty() {
             return Err(Error::new(ErrorKind::InvalidArgument, "player_id: must not be empty"));
         }
         crate::limits::check_len("player_id", player_id.len(), crate::limits::MAX_PLAYER_ID_BYTES)?;
         self.engine.check_startable()?;
         let document = xdm::parse_document(start_xdm)?;
-        let start =
-            xdm::prepare(document, Position::Start, Mode::Automatic, || Some(details.player_details()), &self.engine.config)?;
+        let start = xdm::prepare(
+            document,
+            Position::Start,
+            Mode::Automatic,
+            || Some(details.player_details()),
+            &self.engine.config,
+        )?;
         let core = SessionCore::new(0, Mode::Automatic, Some(player_id.to_string()), Some(details));
         let core = self.engine.start_session(core, start)?;
         Ok(Session { engine: Arc::clone(&self.engine), core })
@@ -228,7 +240,10 @@ impl Client {
                 return Err(crate::limits::too_long("hint", MAX_LOCATION_HINT_BYTES));
             }
             if !is_location_hint(h) {
-                return Err(Error::new(ErrorKind::InvalidArgument, format!("hint: expected letters, digits, '-' or '_', got {h:?}")));
+                return Err(Error::new(
+                    ErrorKind::InvalidArgument,
+                    format!("hint: expected letters, digits, '-' or '_', got {h:?}"),
+                ));
             }
         }
         self.engine.set_location_hint(hint.map(str::to_string));
@@ -255,7 +270,10 @@ impl Client {
     pub fn flush(&self, timeout: Duration) -> Result<()> {
         match self.engine.flush(timeout) {
             0 => Ok(()),
-            left => Err(Error::new(ErrorKind::Timeout, format!("{left} events still queued after {} ms", timeout.as_millis()))),
+            left => Err(Error::new(
+                ErrorKind::Timeout,
+                format!("{left} events still queued after {} ms", timeout.as_millis()),
+            )),
         }
     }
 
@@ -274,10 +292,16 @@ impl Client {
     /// called) when this returns.
     pub fn advance_clock(&self, by: Duration) -> Result<()> {
         let Some(manual) = &self.engine.manual_clock else {
-            return Err(Error::new(ErrorKind::WrongState, "the client runs on the system clock; create it with a manual clock"));
+            return Err(Error::new(
+                ErrorKind::WrongState,
+                "the client runs on the system clock; create it with a manual clock",
+            ));
         };
         if on_scheduler_thread() {
-            return Err(Error::new(ErrorKind::WrongState, "the clock cannot be advanced from a callback on the scheduler thread"));
+            return Err(Error::new(
+                ErrorKind::WrongState,
+                "the clock cannot be advanced from a callback on the scheduler thread",
+            ));
         }
         if self.engine.scheduler.advance(manual, by) {
             Ok(())

@@ -138,14 +138,22 @@ struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     /// `None` (with the problem noted) when `value` is not an object.
-    fn new(path: &'a str, value: &'a Value, known: &'static [&'static str], problems: &mut Problems) -> Option<Fields<'a>> {
+    fn new(
+        path: &'a str,
+        value: &'a Value,
+        known: &'static [&'static str],
+        problems: &mut Problems,
+    ) -> Option<Fields<'a>> {
         let Some(map) = value.as_object() else {
             let at = if path.is_empty() { "$" } else { path };
             problems.take::<()>(Err(config_error(at, format!("expected an object, got {}", describe(value)))));
             return None;
         };
         for key in map.keys().filter(|key| !known.contains(&key.as_str())) {
-            problems.take::<()>(Err(config_error(&self_path(path, key), format!("unknown key (known keys: {})", known.join(", ")))));
+            problems.take::<()>(Err(config_error(
+                &self_path(path, key),
+                format!("unknown key (known keys: {})", known.join(", ")),
+            )));
         }
         Some(Fields { path, map, known })
     }
@@ -251,7 +259,8 @@ impl Config {
         crate::limits::check_len("config", text.len(), crate::limits::MAX_CONFIG_BYTES)?;
         let root: Value = serde_json::from_str(text).map_err(|e| config_error("$", format!("not valid JSON: {e}")))?;
         let mut p = Problems::default();
-        const KEYS: &[&str] = &["datastreamId", "edgeDomain", "edgeBasePath", "defaultConsent", "streamingMedia", "native"];
+        const KEYS: &[&str] =
+            &["datastreamId", "edgeDomain", "edgeBasePath", "defaultConsent", "streamingMedia", "native"];
         let Some(top) = Fields::new("", &root, KEYS, &mut p) else { return Err(p.into_error()) };
         let datastream_id = p.take(top.required_string("datastreamId")).unwrap_or_default();
         let edge_domain = p.take(top.string("edgeDomain")).flatten().unwrap_or_else(|| "edge.adobedc.net".into());
@@ -280,8 +289,12 @@ impl Config {
             channel = p.take(media.required_string("channel")).unwrap_or_default();
             player_name = p.take(media.required_string("playerName")).unwrap_or_default();
             app_version = p.take(media.string("appVersion")).flatten();
-            main_ping = p.take(media.number_in("mainPingInterval", MAIN_PING_RANGE.0, MAIN_PING_RANGE.1)).flatten().unwrap_or(10.0);
-            ad_ping = p.take(media.number_in("adPingInterval", AD_PING_RANGE.0, AD_PING_RANGE.1)).flatten().unwrap_or(10.0);
+            main_ping = p
+                .take(media.number_in("mainPingInterval", MAIN_PING_RANGE.0, MAIN_PING_RANGE.1))
+                .flatten()
+                .unwrap_or(10.0);
+            ad_ping =
+                p.take(media.number_in("adPingInterval", AD_PING_RANGE.0, AD_PING_RANGE.1)).flatten().unwrap_or(10.0);
         }
 
         const NATIVE_KEYS: &[&str] = &[
@@ -309,7 +322,10 @@ impl Config {
         let max_events = number("maxQueuedEvents", 16.0, 10_000_000.0, DEFAULT_MAX_QUEUED_EVENTS as f64);
         let max_bytes = number("maxQueuedBytes", 16_384.0, 4_294_967_296.0, DEFAULT_MAX_QUEUED_BYTES as f64);
         if workers.fract() != 0.0 {
-            p.take::<()>(Err(config_error("native.deliveryWorkers", format!("expected a whole number, got {workers}"))));
+            p.take::<()>(Err(config_error(
+                "native.deliveryWorkers",
+                format!("expected a whole number, got {workers}"),
+            )));
         }
         let edge_base_url = p
             .take(native.string("edgeBaseUrl"))
@@ -317,9 +333,9 @@ impl Config {
             .and_then(|url| p.take(check_base_url("native.edgeBaseUrl", &url)));
         let ca_pem = match (p.take(native.string("caFile")).flatten(), p.take(native.string("caPem")).flatten()) {
             (Some(_), Some(_)) => p.take(Err(config_error("native.caPem", "give caFile or caPem, not both"))),
-            (Some(path), None) => {
-                p.take(std::fs::read(&path).map_err(|e| config_error("native.caFile", format!("cannot read \"{path}\": {e}"))))
-            }
+            (Some(path), None) => p.take(
+                std::fs::read(&path).map_err(|e| config_error("native.caFile", format!("cannot read \"{path}\": {e}"))),
+            ),
             (None, Some(pem)) => Some(pem.into_bytes()),
             (None, None) => None,
         };
@@ -375,7 +391,9 @@ impl TrackerConfig {
         let mut p = Problems::default();
         if let Some(fields) = Fields::new("", &root, &["channel", "mainPingInterval", "adPingInterval"], &mut p) {
             config.channel = p.take(fields.string("channel")).flatten();
-            if let Some(main) = p.take(fields.number_in("mainPingInterval", MAIN_PING_RANGE.0, MAIN_PING_RANGE.1)).flatten() {
+            if let Some(main) =
+                p.take(fields.number_in("mainPingInterval", MAIN_PING_RANGE.0, MAIN_PING_RANGE.1)).flatten()
+            {
                 config.main_ping_interval = Duration::from_secs_f64(main);
             }
             if let Some(ad) = p.take(fields.number_in("adPingInterval", AD_PING_RANGE.0, AD_PING_RANGE.1)).flatten() {
@@ -430,7 +448,10 @@ mod tests {
                 r#"{"datastreamId":"ds","streamingMedia":{"channel":"c","playerName":"p"},"native":{"edgeBaseUrl":"http://example.com"}}"#,
                 "native.edgeBaseUrl: plain http is only allowed for loopback hosts",
             ),
-            (r#"{"datastreamId":"","streamingMedia":{"channel":"c","playerName":"p"}}"#, "datastreamId: expected a non-empty string"),
+            (
+                r#"{"datastreamId":"","streamingMedia":{"channel":"c","playerName":"p"}}"#,
+                "datastreamId: expected a non-empty string",
+            ),
             (r#"[1]"#, "$: expected an object"),
         ];
         for (text, expected) in cases {
@@ -466,7 +487,9 @@ mod tests {
         assert!(problems.contains(&"streamingMedia.mainPingInterval: expected a number >= 10, got 5"), "{problems:?}");
         let one = parse(r#"{"datastreamId":"ds"}"#).unwrap_err();
         assert_eq!(one.message, "streamingMedia: required", "a missing object is one problem, not one per key");
-        let tracker = TrackerConfig::from_json(Some(r#"{"mainPingInterval":1,"adPingInterval":99}"#), &parse(MINIMAL).unwrap()).unwrap_err();
+        let tracker =
+            TrackerConfig::from_json(Some(r#"{"mainPingInterval":1,"adPingInterval":99}"#), &parse(MINIMAL).unwrap())
+                .unwrap_err();
         assert_eq!(tracker.message.split("; ").count(), 2, "{}", tracker.message);
     }
 

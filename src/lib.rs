@@ -20,7 +20,7 @@ pub mod stats;
 pub mod tracker;
 pub mod xdm;
 
-pub use client::{ClockChoice, Client, Session};
+pub use client::{Client, ClockChoice, Session};
 pub use config::Consent;
 pub use error::{Error, ErrorKind, Result};
 pub use events::{SessionEvent, SessionEventKind};
@@ -36,9 +36,6 @@ mod header_tests {
     fn committed_header_is_current() {
         let generated = include_str!(concat!(env!("OUT_DIR"), "/mediaedge.h"));
         let committed = include_str!("../include/mediaedge.h");
-        assert!(
-            generated == committed,
-            "include/mediaedge.h is stale: run `make header` and commit the result"
-        );
+        assert!(generated == committed, "include/mediaedge.h is stale: run `make header` and commit the result");
     }
 }

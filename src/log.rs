@@ -66,8 +66,7 @@ impl Logger {
     pub fn from_env() -> Logger {
         let env_level = std::env::var("MEDIAEDGE_LOG").ok().and_then(|v| Level::parse(&v));
         let sink: Option<LogSink> = env_level.map(|_| {
-            Arc::new(|level: Level, message: &str| eprintln!("mediaedge [{}] {message}", level.name()))
-                as LogSink
+            Arc::new(|level: Level, message: &str| eprintln!("mediaedge [{}] {message}", level.name())) as LogSink
         });
         Logger { level: AtomicU8::new(env_level.map(|l| l as u8).unwrap_or(OFF)), sink: RwLock::new(sink) }
     }

@@ -64,7 +64,12 @@ fn bare(event_type: EventType, timestamp: &Value, playhead: i64) -> Map<String, 
 
 /// The events that start the new session and restore the playback, in sending order, stamped
 /// with `timestamp` (the first undelivered event's) at `playhead`.
-pub fn resume_events(start: &Map<String, Value>, playback: &Playback, timestamp: &Value, playhead: i64) -> Vec<(EventType, Map<String, Value>)> {
+pub fn resume_events(
+    start: &Map<String, Value>,
+    playback: &Playback,
+    timestamp: &Value,
+    playhead: i64,
+) -> Vec<(EventType, Map<String, Value>)> {
     let mut start = restamp(start, timestamp, playhead);
     if let Some(Value::Object(details)) =
         start.get_mut("mediaCollection").and_then(|m| m.as_object_mut()).and_then(|m| m.get_mut("sessionDetails"))
@@ -102,11 +107,17 @@ mod tests {
         let start = doc(json!({"eventType":"media.sessionStart","timestamp":"t0","mediaCollection":{"playhead":0,
             "sessionDetails":{"name":"n","length":60,"contentType":"VOD","playerName":"p","channel":"c"}}}));
         let mut playback = Playback::default();
-        playback.delivered(EventType::ChapterStart, &doc(json!({"eventType":"media.chapterStart","timestamp":"t1",
-            "mediaCollection":{"playhead":1,"sessionID":"old","chapterDetails":{"index":1,"length":30,"offset":0}}})));
+        playback.delivered(
+            EventType::ChapterStart,
+            &doc(json!({"eventType":"media.chapterStart","timestamp":"t1",
+            "mediaCollection":{"playhead":1,"sessionID":"old","chapterDetails":{"index":1,"length":30,"offset":0}}})),
+        );
         playback.delivered(EventType::Play, &doc(json!({})));
-        playback.delivered(EventType::AdBreakStart, &doc(json!({"eventType":"media.adBreakStart",
-            "mediaCollection":{"playhead":5,"advertisingPodDetails":{"index":1,"offset":5}}})));
+        playback.delivered(
+            EventType::AdBreakStart,
+            &doc(json!({"eventType":"media.adBreakStart",
+            "mediaCollection":{"playhead":5,"advertisingPodDetails":{"index":1,"offset":5}}})),
+        );
         playback.delivered(EventType::AdBreakComplete, &doc(json!({})));
         playback.delivered(EventType::PauseStart, &doc(json!({})));
 

@@ -12,10 +12,18 @@ use crate::clock::{Clock, ManualClock};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Timer {
-    Ping { session: u64, generation: u64 },
-    Retry { session: u64 },
+    Ping {
+        session: u64,
+        generation: u64,
+    },
+    Retry {
+        session: u64,
+    },
     /// Something registered with the engine (a tracker) has something due.
-    Tick { ticker: u64, generation: u64 },
+    Tick {
+        ticker: u64,
+        generation: u64,
+    },
 }
 
 #[derive(Debug)]

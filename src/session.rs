@@ -157,7 +157,12 @@ pub struct SessionCore {
 }
 
 impl SessionCore {
-    pub fn new(key: u64, mode: Mode, player_id: Option<String>, details: Option<Arc<dyn PlayerDetailsSource>>) -> SessionCore {
+    pub fn new(
+        key: u64,
+        mode: Mode,
+        player_id: Option<String>,
+        details: Option<Arc<dyn PlayerDetailsSource>>,
+    ) -> SessionCore {
         SessionCore {
             key,
             mode,

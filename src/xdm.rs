@@ -196,7 +196,8 @@ fn required_details(event_type: EventType) -> Option<(&'static str, RequiredFiel
     Some(match event_type {
         EventType::SessionStart => (
             "sessionDetails",
-            &[("name", None), ("playerName", None), ("length", Some(false)), ("channel", None), ("contentType", None)][..],
+            &[("name", None), ("playerName", None), ("length", Some(false)), ("channel", None), ("contentType", None)]
+                [..],
         ),
         EventType::AdBreakStart => ("advertisingPodDetails", &[("index", Some(true)), ("offset", Some(false))][..]),
         EventType::AdStart => (
@@ -217,7 +218,8 @@ fn check_states(media: &Map<String, Value>) -> Result<()> {
     for key in ["statesStart", "statesEnd"] {
         let Some(list) = media.get(key) else { continue };
         let path = format!("mediaCollection.{key}");
-        let items = list.as_array().ok_or_else(|| invalid(&path, format!("expected an array, got {}", describe(list))))?;
+        let items =
+            list.as_array().ok_or_else(|| invalid(&path, format!("expected an array, got {}", describe(list))))?;
         for (i, item) in items.iter().enumerate() {
             let item_path = format!("{path}[{i}]");
             let obj = item.as_object().ok_or_else(|| invalid(&item_path, "expected an object"))?;
@@ -318,7 +320,10 @@ pub fn prepare(
     match (position, event_type) {
         (Position::Start, EventType::SessionStart) => {}
         (Position::Start, other) => {
-            return Err(invalid("eventType", format!("a session starts with media.sessionStart, got {}", other.xdm_name())))
+            return Err(invalid(
+                "eventType",
+                format!("a session starts with media.sessionStart, got {}", other.xdm_name()),
+            ))
         }
         (Position::Later, EventType::SessionStart) => {
             return Err(invalid("eventType", "media.sessionStart is sent when the session is created"))
@@ -329,7 +334,10 @@ pub fn prepare(
     // The library gives every event an `_id`; one the caller set is kept, so it must be usable.
     if let Some(id) = xdm.get("_id") {
         if !id.as_str().is_some_and(|s| !s.is_empty() && s.len() <= 128) {
-            return Err(invalid("_id", format!("expected a non-empty string of at most 128 bytes, got {}", describe(id))));
+            return Err(invalid(
+                "_id",
+                format!("expected a non-empty string of at most 128 bytes, got {}", describe(id)),
+            ));
         }
     }
     if let Some(ts) = xdm.get("timestamp") {
@@ -357,7 +365,10 @@ pub fn prepare(
     let playhead = match mode {
         Mode::Automatic => {
             if media.contains_key("sessionID") {
-                return Err(invalid("mediaCollection.sessionID", "set by the library in automatic sessions; leave it out"));
+                return Err(invalid(
+                    "mediaCollection.sessionID",
+                    "set by the library in automatic sessions; leave it out",
+                ));
             }
             check_required(event_type, media, true)?;
             // A playhead the caller put in the event wins over the callback's, as in the Web SDK
@@ -436,8 +447,10 @@ mod tests {
     use super::*;
 
     fn config() -> Config {
-        Config::from_json(r#"{"datastreamId":"ds","streamingMedia":{"channel":"tv","playerName":"p","appVersion":"1.2"}}"#)
-            .unwrap()
+        Config::from_json(
+            r#"{"datastreamId":"ds","streamingMedia":{"channel":"tv","playerName":"p","appVersion":"1.2"}}"#,
+        )
+        .unwrap()
     }
 
     fn prep(text: &str, position: Position, mode: Mode) -> Result<Prepared> {
@@ -473,10 +486,15 @@ mod tests {
 
     #[test]
     fn manual_events_need_integer_playhead_and_session_id() {
-        let err = prep(r#"{"eventType":"media.play","mediaCollection":{"playhead":1.5,"sessionID":"s"}}"#, Position::Later, Mode::Manual)
-            .unwrap_err();
+        let err = prep(
+            r#"{"eventType":"media.play","mediaCollection":{"playhead":1.5,"sessionID":"s"}}"#,
+            Position::Later,
+            Mode::Manual,
+        )
+        .unwrap_err();
         assert_eq!(err.message, "mediaCollection.playhead: expected a non-negative integer, got 1.5");
-        let err = prep(r#"{"eventType":"media.play","mediaCollection":{"playhead":1}}"#, Position::Later, Mode::Manual).unwrap_err();
+        let err = prep(r#"{"eventType":"media.play","mediaCollection":{"playhead":1}}"#, Position::Later, Mode::Manual)
+            .unwrap_err();
         assert_eq!(err.message, "mediaCollection.sessionID: required");
     }
 

@@ -80,7 +80,11 @@ fn a_resume_restates_with_new_ids_and_the_lost_event_keeps_its_own() {
     assert_eq!(requests[3].status, Some(404));
     assert_eq!(id_of(&requests[3]), id_of(&requests[7]), "the lost pauseStart is the same event, sent again");
     let ids: Vec<String> = requests[..7].iter().map(id_of).collect();
-    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 7, "the restated start, chapter and play are new events: {ids:?}");
+    assert_eq!(
+        ids.iter().collect::<HashSet<_>>().len(),
+        7,
+        "the restated start, chapter and play are new events: {ids:?}"
+    );
 }
 
 #[test]

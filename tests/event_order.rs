@@ -11,7 +11,8 @@ use common::*;
 use mediaedge::SessionEventKind;
 use mediaedge_emulator::Emulator;
 
-const MANUAL_START: &str = r#"{"mediaCollection":{"playhead":0,"sessionDetails":{"name":"m","length":60,"contentType":"VOD"}}}"#;
+const MANUAL_START: &str =
+    r#"{"mediaCollection":{"playhead":0,"sessionDetails":{"name":"m","length":60,"contentType":"VOD"}}}"#;
 
 #[test]
 fn a_slow_callback_keeps_each_sessions_events_in_order_and_apart() {
@@ -33,36 +34,26 @@ fn a_slow_callback_keeps_each_sessions_events_in_order_and_apart() {
                 // Slow on purpose: the session's end is delivered meanwhile on another thread.
                 std::thread::sleep(Duration::from_millis(100));
             }
-            seen.lock()
-                .unwrap()
-                .entry(key)
-                .or_default()
-                .push(event.kind);
+            seen.lock().unwrap().entry(key).or_default().push(event.kind);
             inside.lock().unwrap().insert(key, false);
         });
     }
-    let sessions: Vec<_> = (0..12)
-        .map(|_| client.start_manual(MANUAL_START).expect("started"))
-        .collect();
+    let sessions: Vec<_> = (0..12).map(|_| client.start_manual(MANUAL_START).expect("started")).collect();
     // Each session's end is sent the moment its ID is known, while its STARTED callback sleeps.
     std::thread::scope(|scope| {
         for session in &sessions {
             scope.spawn(move || {
                 let id = session.wait_session_id(Duration::from_secs(10)).expect("session ID");
-                let end = format!(r#"{{"eventType":"media.sessionEnd","mediaCollection":{{"playhead":0,"sessionID":"{id}"}}}}"#);
+                let end = format!(
+                    r#"{{"eventType":"media.sessionEnd","mediaCollection":{{"playhead":0,"sessionID":"{id}"}}}}"#
+                );
                 session.send(&end).expect("sessionEnd queued");
             });
         }
     });
-    client
-        .flush(Duration::from_secs(30))
-        .expect("everything delivered");
+    client.flush(Duration::from_secs(30)).expect("everything delivered");
 
-    assert_eq!(
-        *overlaps.lock().unwrap(),
-        Vec::<u64>::new(),
-        "sessions whose callbacks overlapped"
-    );
+    assert_eq!(*overlaps.lock().unwrap(), Vec::<u64>::new(), "sessions whose callbacks overlapped");
     let seen = seen.lock().unwrap();
     for session in &sessions {
         assert_eq!(

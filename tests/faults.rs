@@ -29,7 +29,11 @@ fn script() -> Vec<(u32, String)> {
         (37, event("adBreakComplete")),
         (40, event("pauseStart")),
         (46, event("play")),
-        (50, r#"{"eventType":"media.bitrateChange","mediaCollection":{"qoeDataDetails":{"bitrate":2500000}}}"#.to_string()),
+        (
+            50,
+            r#"{"eventType":"media.bitrateChange","mediaCollection":{"qoeDataDetails":{"bitrate":2500000}}}"#
+                .to_string(),
+        ),
         (56, event("chapterComplete")),
         (58, event("sessionComplete")),
     ]
@@ -69,7 +73,12 @@ fn tick(client: &Client, seconds: u32) {
 
 /// Runs the script with `setup` called before the sessions start and `fault` at every second
 /// before the events of that second.
-fn run(class: &'static str, native_extra: &str, setup: impl Fn(&Emulator), fault: impl Fn(u32, &Emulator, &Client)) -> Row {
+fn run(
+    class: &'static str,
+    native_extra: &str,
+    setup: impl Fn(&Emulator),
+    fault: impl Fn(u32, &Emulator, &Client),
+) -> Row {
     let emulator = Emulator::start().unwrap();
     setup(&emulator);
     let native = format!(r#","maxQueuedEvents":{MAX_QUEUED_EVENTS}{native_extra}"#);
@@ -170,7 +179,8 @@ fn check_sequences(class: &str, requests: &[Recorded]) {
     }
     assert_eq!(by_player.len(), SESSIONS, "{class}");
     let expected = expected_actions();
-    let restorable: HashSet<&str> = ["chapterStart", "adBreakStart", "adStart", "play", "pauseStart", "bufferStart"].into();
+    let restorable: HashSet<&str> =
+        ["chapterStart", "adBreakStart", "adStart", "play", "pauseStart", "bufferStart"].into();
     for (player, got) in by_player {
         if got == expected {
             continue;
@@ -182,7 +192,10 @@ fn check_sequences(class: &str, requests: &[Recorded]) {
             if rest.peek().map(|a| *a == action).unwrap_or(false) {
                 rest.next();
             } else {
-                assert!(action == "sessionStart" || restorable.contains(action.as_str()), "{class} {player}: unexpected {action} in {got:?}");
+                assert!(
+                    action == "sessionStart" || restorable.contains(action.as_str()),
+                    "{class} {player}: unexpected {action} in {got:?}"
+                );
             }
         }
         assert!(rest.next().is_none(), "{class} {player}: script incomplete: {got:?}");
@@ -284,9 +297,11 @@ fn a_session_waiting_to_retry_never_delays_another_sessions_requests() {
     client.wait_idle(Duration::from_secs(5)).unwrap();
     let other_id = other.session_id().unwrap();
     let requests = emulator.media_requests();
-    let delivered_other = requests.iter().filter(|r| r.session_id.as_deref() == Some(other_id.as_str()) && r.accepted()).count();
+    let delivered_other =
+        requests.iter().filter(|r| r.session_id.as_deref() == Some(other_id.as_str()) && r.accepted()).count();
     assert_eq!(delivered_other, 1 + 10);
-    let stuck_tries = requests.iter().filter(|r| r.session_id.as_deref() == Some(stuck_id.as_str()) && r.action == "play").count();
+    let stuck_tries =
+        requests.iter().filter(|r| r.session_id.as_deref() == Some(stuck_id.as_str()) && r.action == "play").count();
     assert_eq!(stuck_tries, 1, "the stuck session waits for its Retry-After");
     assert_eq!(client.stats().events_pending, 1);
 }

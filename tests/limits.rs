@@ -60,7 +60,10 @@ fn the_byte_limit_counts_the_json_of_queued_events() {
     let client = manual_client_with(&emulator, "", r#","maxQueuedBytes":16384"#);
     client.set_consent(Consent::Pending);
     let session = client.start_automatic("p1", Player::new(), START_XDM).unwrap();
-    let big = format!(r#"{{"eventType":"media.play","mediaCollection":{{"customMetadata":[{{"name":"pad","value":"{}"}}]}}}}"#, "x".repeat(3000));
+    let big = format!(
+        r#"{{"eventType":"media.play","mediaCollection":{{"customMetadata":[{{"name":"pad","value":"{}"}}]}}}}"#,
+        "x".repeat(3000)
+    );
     let mut accepted = 0;
     while session.send(&big).is_ok() {
         accepted += 1;

@@ -107,7 +107,9 @@ fn run(emulator: &Arc<Emulator>, ops: &[Op]) -> Result<Vec<Vec<String>>, TestCas
                 emulator.push_fault(fault);
             }
             Op::Drop(times) => emulator.push_fault(Fault::drop(None, *times)),
-            Op::Advance(ms) => client.advance_clock(Duration::from_millis(*ms)).map_err(|e| TestCaseError::fail(e.to_string()))?,
+            Op::Advance(ms) => {
+                client.advance_clock(Duration::from_millis(*ms)).map_err(|e| TestCaseError::fail(e.to_string()))?
+            }
             Op::Settle => {
                 client.wait_idle(Duration::from_secs(5)).map_err(|e| TestCaseError::fail(format!("not idle: {e}")))?;
             }
@@ -163,19 +165,30 @@ fn check(emulator: &Emulator, mut expected: Vec<Vec<String>>) -> Result<(), Test
             .map(str::to_string)
             .collect();
         let Some(index) = expected.iter().position(|e| *e == caller) else {
-            return Err(TestCaseError::fail(format!("session {id} landed {caller:?}, which no session sent (sent: {expected:?})")));
+            return Err(TestCaseError::fail(format!(
+                "session {id} landed {caller:?}, which no session sent (sent: {expected:?})"
+            )));
         };
         expected.remove(index);
         let last = events.last().and_then(|r| r.event_type());
-        prop_assert!(matches!(last, Some("media.sessionEnd") | Some("media.sessionComplete")), "session {} ends last", id);
+        prop_assert!(
+            matches!(last, Some("media.sessionEnd") | Some("media.sessionComplete")),
+            "session {} ends last",
+            id
+        );
 
         // Playheads grow with every call to the player: landed in the order made.
         let playheads: Vec<i64> = events.iter().map(|r| r.playhead().unwrap_or(-1)).collect();
-        let described: Vec<String> =
-            events.iter().map(|r| format!("{} ts={} playhead={}", r.action, r.timestamp_ms().unwrap_or(0), r.playhead().unwrap_or(-1))).collect();
+        let described: Vec<String> = events
+            .iter()
+            .map(|r| {
+                format!("{} ts={} playhead={}", r.action, r.timestamp_ms().unwrap_or(0), r.playhead().unwrap_or(-1))
+            })
+            .collect();
         prop_assert!(playheads.windows(2).all(|w| w[0] < w[1]), "session {} out of order: {:#?}", id, described);
 
-        let stamps: Vec<(i64, &str)> = events.iter().map(|r| (r.timestamp_ms().unwrap_or(0), r.event_type().unwrap_or(""))).collect();
+        let stamps: Vec<(i64, &str)> =
+            events.iter().map(|r| (r.timestamp_ms().unwrap_or(0), r.event_type().unwrap_or(""))).collect();
         let mut pinging = false;
         for pair in stamps.windows(2) {
             let ((before, _), (at, kind)) = (pair[0], pair[1]);

@@ -33,9 +33,19 @@ fn automatic_session_lost_with_404_resumes_with_has_resume_and_restores_chapter_
     assert_eq!(
         actions(&requests),
         [
-            "sessionStart", "chapterStart", "play", "adBreakStart", "adStart",
+            "sessionStart",
+            "chapterStart",
+            "play",
+            "adBreakStart",
+            "adStart",
             "pauseStart", // 404
-            "sessionStart", "chapterStart", "adBreakStart", "adStart", "play", "pauseStart", "play"
+            "sessionStart",
+            "chapterStart",
+            "adBreakStart",
+            "adStart",
+            "play",
+            "pauseStart",
+            "play"
         ]
     );
     assert_eq!(requests[5].status, Some(404));
@@ -67,7 +77,9 @@ fn manual_session_lost_with_404_is_reported_as_lost_and_refuses_more_events() {
     let emulator = Emulator::start().unwrap();
     let client = manual_client(&emulator);
     let seen = record_events(&client);
-    let session = client.start_manual(&START_XDM.replace("\"mediaCollection\":{", "\"mediaCollection\":{\"playhead\":0,")).unwrap();
+    let session = client
+        .start_manual(&START_XDM.replace("\"mediaCollection\":{", "\"mediaCollection\":{\"playhead\":0,"))
+        .unwrap();
     let id = session.wait_session_id(Duration::from_secs(5)).unwrap();
     emulator.expire_session(&id);
     let play = format!(r#"{{"eventType":"media.play","mediaCollection":{{"playhead":5,"sessionID":"{id}"}}}}"#);
@@ -116,7 +128,10 @@ fn outage_longer_than_the_backend_idle_timeout_resumes_and_delivers_everything_q
     assert_eq!(stats.sessions_recovered, 1);
     assert_eq!(stats.events_pending, 0);
     assert_eq!(stats.events_queued, stats.events_sent, "nothing lost: {stats:?}");
-    assert!(emulator.media_requests().iter().all(|r| r.status != Some(404)), "resumed before the backend had to refuse");
+    assert!(
+        emulator.media_requests().iter().all(|r| r.status != Some(404)),
+        "resumed before the backend had to refuse"
+    );
 }
 
 #[test]

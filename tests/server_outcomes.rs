@@ -51,10 +51,17 @@ fn an_empty_channel_from_the_caller_is_refused_before_anything_is_sent() {
     let client = manual_client(&emulator);
     let seen = record_events(&client);
     let session = client
-        .start_automatic("p1", Player::new(), r#"{"mediaCollection":{"sessionDetails":{"name":"n","length":10,"contentType":"VOD","channel":""}}}"#)
+        .start_automatic(
+            "p1",
+            Player::new(),
+            r#"{"mediaCollection":{"sessionDetails":{"name":"n","length":10,"contentType":"VOD","channel":""}}}"#,
+        )
         .err();
     // An empty channel is refused locally: the caller's field wins only when it is valid.
-    assert_eq!(session.unwrap().message, "mediaCollection.sessionDetails.channel: expected a non-empty string, got \"\"");
+    assert_eq!(
+        session.unwrap().message,
+        "mediaCollection.sessionDetails.channel: expected a non-empty string, got \"\""
+    );
     assert!(seen.lock().unwrap().is_empty());
     assert!(emulator.media_requests().is_empty());
 }
@@ -153,7 +160,8 @@ fn a_session_id_too_long_or_with_stray_characters_fails_the_session() {
     }
     // Adobe's own shape (64 hex digits) and the characters allowed pass.
     let emulator = Emulator::start().unwrap();
-    emulator.push_fault(Fault::status(Some("sessionStart"), 200, 1).with_body(start_answer("Ab0._-".repeat(21).as_str())));
+    emulator
+        .push_fault(Fault::status(Some("sessionStart"), 200, 1).with_body(start_answer("Ab0._-".repeat(21).as_str())));
     let client = manual_client(&emulator);
     let session = client.start_automatic("p1", Player::new(), START_XDM).unwrap();
     flush(&client);
@@ -174,11 +182,20 @@ fn an_answer_over_the_size_limit_is_final_not_retried() {
     flush(&client);
     client.advance_clock(Duration::from_secs(5)).unwrap();
     flush(&client);
-    assert_eq!(actions(&emulator.media_requests()), ["sessionStart", "play", "pauseStart"], "the play was not sent again");
-    let rejected: Vec<_> = seen.lock().unwrap().iter().filter(|e| e.kind == SessionEventKind::EventRejected).cloned().collect();
+    assert_eq!(
+        actions(&emulator.media_requests()),
+        ["sessionStart", "play", "pauseStart"],
+        "the play was not sent again"
+    );
+    let rejected: Vec<_> =
+        seen.lock().unwrap().iter().filter(|e| e.kind == SessionEventKind::EventRejected).cloned().collect();
     assert_eq!(rejected.len(), 1);
     assert_eq!(rejected[0].event_type, Some(mediaedge::xdm::EventType::Play));
-    assert!(rejected[0].message.contains("answered 200 with a body over the limit of 1048576 bytes"), "{}", rejected[0].message);
+    assert!(
+        rejected[0].message.contains("answered 200 with a body over the limit of 1048576 bytes"),
+        "{}",
+        rejected[0].message
+    );
     assert_eq!(client.stats().dropped_rejected, 1);
 
     // On sessionStart the same answer fails the session, once.

@@ -65,7 +65,11 @@ fn a_playhead_in_an_automatic_event_wins_over_the_callbacks() {
     let requests = emulator.media_requests();
     assert_eq!(actions(&requests), ["sessionStart", "play", "pauseStart"]);
     assert_eq!(requests[1].playhead(), Some(42), "the caller's playhead, rounded");
-    assert_eq!(requests[1].xdm()["mediaCollection"]["qoeDataDetails"]["bitrate"], 3000, "the callback's QoE still comes");
+    assert_eq!(
+        requests[1].xdm()["mediaCollection"]["qoeDataDetails"]["bitrate"],
+        3000,
+        "the callback's QoE still comes"
+    );
     assert_eq!(requests[2].playhead(), Some(10), "without one, the callback's");
 }
 
@@ -114,7 +118,11 @@ fn ping_interval_switches_to_ad_interval_from_ad_break_start_until_ad_break_comp
     let client = manual_client_with(&emulator, r#","mainPingInterval":20,"adPingInterval":2"#, "");
     let session = client.start_automatic("p1", Player::new(), START_XDM).unwrap();
     flush(&client);
-    session.send(r#"{"eventType":"media.adBreakStart","mediaCollection":{"advertisingPodDetails":{"index":1,"offset":0}}}"#).unwrap();
+    session
+        .send(
+            r#"{"eventType":"media.adBreakStart","mediaCollection":{"advertisingPodDetails":{"index":1,"offset":0}}}"#,
+        )
+        .unwrap();
     client.advance_clock(Duration::from_secs(5)).unwrap();
     session.send(r#"{"eventType":"media.adStart","mediaCollection":{"advertisingDetails":{"name":"ad1","length":15,"podPosition":1}}}"#).unwrap();
     client.advance_clock(Duration::from_secs(3)).unwrap();
@@ -139,10 +147,7 @@ fn ping_interval_switches_to_ad_interval_from_ad_break_start_until_ad_break_comp
     .map(|(a, t)| (a.to_string(), *t))
     .collect();
     assert_eq!(got, want);
-    assert!(
-        requests[6].xdm()["mediaCollection"]["advertisingDetails"].is_null(),
-        "adComplete carries no ad details"
-    );
+    assert!(requests[6].xdm()["mediaCollection"]["advertisingDetails"].is_null(), "adComplete carries no ad details");
     assert_eq!(requests[4].xdm()["mediaCollection"]["advertisingDetails"]["playerName"], "test-player");
 }
 
@@ -168,14 +173,20 @@ fn manual_sessions_are_never_pinged_and_use_the_callers_playhead_and_id() {
     let emulator = Emulator::start().unwrap();
     let client = manual_client(&emulator);
     let session = client
-        .start_manual(r#"{"mediaCollection":{"playhead":0,"sessionDetails":{"name":"m","length":60,"contentType":"VOD"}}}"#)
+        .start_manual(
+            r#"{"mediaCollection":{"playhead":0,"sessionDetails":{"name":"m","length":60,"contentType":"VOD"}}}"#,
+        )
         .unwrap();
     let id = session.wait_session_id(Duration::from_secs(5)).unwrap();
-    session.send(&format!(r#"{{"eventType":"media.play","mediaCollection":{{"playhead":7,"sessionID":"{id}"}}}}"#)).unwrap();
-    let wrong = session.send(r#"{"eventType":"media.play","mediaCollection":{"playhead":7,"sessionID":"other"}}"#).unwrap_err();
+    session
+        .send(&format!(r#"{{"eventType":"media.play","mediaCollection":{{"playhead":7,"sessionID":"{id}"}}}}"#))
+        .unwrap();
+    let wrong =
+        session.send(r#"{"eventType":"media.play","mediaCollection":{"playhead":7,"sessionID":"other"}}"#).unwrap_err();
     assert_eq!(wrong.kind, ErrorKind::InvalidEvent);
     assert!(wrong.message.contains("mediaCollection.sessionID"), "{}", wrong.message);
-    let no_playhead = session.send(&format!(r#"{{"eventType":"media.play","mediaCollection":{{"sessionID":"{id}"}}}}"#)).unwrap_err();
+    let no_playhead =
+        session.send(&format!(r#"{{"eventType":"media.play","mediaCollection":{{"sessionID":"{id}"}}}}"#)).unwrap_err();
     assert_eq!(no_playhead.message, "mediaCollection.playhead: required");
     client.advance_clock(Duration::from_secs(300)).unwrap();
     flush(&client);
@@ -190,10 +201,13 @@ fn manual_send_before_the_session_id_is_known_is_refused() {
     emulator.push_fault(mediaedge_emulator::Fault::delay(Some("sessionStart"), Duration::from_millis(300), 1));
     let client = manual_client(&emulator);
     let session = client
-        .start_manual(r#"{"mediaCollection":{"playhead":0,"sessionDetails":{"name":"m","length":60,"contentType":"VOD"}}}"#)
+        .start_manual(
+            r#"{"mediaCollection":{"playhead":0,"sessionDetails":{"name":"m","length":60,"contentType":"VOD"}}}"#,
+        )
         .unwrap();
     assert_eq!(session.session_id().unwrap_err().kind, ErrorKind::NotReady);
-    let err = session.send(r#"{"eventType":"media.play","mediaCollection":{"playhead":1,"sessionID":"guess"}}"#).unwrap_err();
+    let err =
+        session.send(r#"{"eventType":"media.play","mediaCollection":{"playhead":1,"sessionID":"guess"}}"#).unwrap_err();
     assert_eq!(err.kind, ErrorKind::NotReady);
     assert!(session.wait_session_id(Duration::from_secs(5)).is_ok());
 }
@@ -236,7 +250,8 @@ fn send_by_player_id_reaches_the_live_automatic_session() {
     flush(&client);
     let requests = emulator.media_requests();
     let first_id = session.session_id().unwrap();
-    let of_first: Vec<_> = requests.iter().filter(|r| r.session_id.as_deref() == Some(first_id.as_str())).cloned().collect();
+    let of_first: Vec<_> =
+        requests.iter().filter(|r| r.session_id.as_deref() == Some(first_id.as_str())).cloned().collect();
     assert_eq!(actions(&of_first), ["sessionStart", "play", "sessionEnd"]);
     assert_ne!(again.session_id().unwrap(), first_id);
     assert_eq!(requests.len(), 4);
@@ -354,7 +369,12 @@ fn debug_logs_summarise_each_request_without_the_query_string() {
     session.send(&event("play")).unwrap();
     flush(&client);
     let lines = lines.lock().unwrap().clone();
-    assert!(lines.iter().any(|l| l.starts_with("POST http://127.0.0.1:") && l.contains("/ee/va/v1/sessionStart -> 200 in ")), "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("POST http://127.0.0.1:") && l.contains("/ee/va/v1/sessionStart -> 200 in ")),
+        "{lines:?}"
+    );
     assert!(lines.iter().any(|l| l.contains("/ee/or2/va/v1/play -> 204 in ")), "{lines:?}");
     assert!(lines.iter().all(|l| !l.contains("configId")), "no datastream id in logs: {lines:?}");
 }

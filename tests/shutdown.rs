@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
-use mediaedge::{ClockChoice, Client, SessionEventKind};
+use mediaedge::{Client, ClockChoice, SessionEventKind};
 
 /// Accepts connections (the kernel does, via the backlog) and never answers: every request
 /// hangs until the client's request timeout.
@@ -53,9 +53,8 @@ fn free_returns_within_its_deadline_on_a_dead_network_and_reports_what_was_left(
             }
         });
     }
-    let sessions: Vec<_> = (0..3)
-        .map(|i| client.start_automatic(&format!("p{i}"), Player::new(), START_XDM).unwrap())
-        .collect();
+    let sessions: Vec<_> =
+        (0..3).map(|i| client.start_automatic(&format!("p{i}"), Player::new(), START_XDM).unwrap()).collect();
     for session in &sessions {
         session.send(&event("play")).unwrap();
     }

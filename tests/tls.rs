@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use mediaedge::{ClockChoice, Client, ErrorKind, Phase, SessionEventKind};
+use mediaedge::{Client, ClockChoice, ErrorKind, Phase, SessionEventKind};
 use mediaedge_emulator::Emulator;
 
 fn https_config(emulator: &Emulator, ca: Option<&str>) -> String {

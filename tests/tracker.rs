@@ -147,9 +147,9 @@ fn buffering_and_seeking_map_to_buffer_start_and_pause_start_and_end_with_the_ne
             ev("play", 0, 0.0),
             ev("play", 1, 1.0),
             ev("bufferStart", 3, 3.0),
-            ev("play", 3, 5.0),       // buffer complete: no event of its own, the next state implies it
+            ev("play", 3, 5.0), // buffer complete: no event of its own, the next state implies it
             ev("pauseStart", 3, 5.0), // seek start: seeking reports as paused
-            ev("play", 60, 5.0),      // seek complete
+            ev("play", 60, 5.0), // seek complete
             ev("sessionEnd", 62, 7.0),
         ]
     );
@@ -179,8 +179,18 @@ fn chapters_with_skips_and_implicit_closes() {
     assert_eq!(
         actions,
         [
-            "sessionStart", "chapterStart", "play", "play", "chapterSkip", "chapterStart", "chapterSkip", "chapterStart",
-            "chapterComplete", "chapterStart", "chapterSkip", "sessionComplete"
+            "sessionStart",
+            "chapterStart",
+            "play",
+            "play",
+            "chapterSkip",
+            "chapterStart",
+            "chapterSkip",
+            "chapterStart",
+            "chapterComplete",
+            "chapterStart",
+            "chapterSkip",
+            "sessionComplete"
         ]
     );
     let chapters: Vec<i64> = run
@@ -229,7 +239,10 @@ fn player_states_start_and_end_with_a_limit_of_ten_distinct_states() {
         })
         .collect();
     drop(requests);
-    assert_eq!(states, ["+fullscreen", "-fullscreen", "+s1", "+s2", "+s3", "+s4", "+s5", "+s6", "+s7", "+s8", "+s9", "+fullscreen"]);
+    assert_eq!(
+        states,
+        ["+fullscreen", "-fullscreen", "+s1", "+s2", "+s3", "+s4", "+s5", "+s6", "+s7", "+s8", "+s9", "+fullscreen"]
+    );
 }
 
 #[test]
@@ -243,7 +256,10 @@ fn errors_are_sent_with_the_player_as_source() {
     run.tracker.track_session_end().unwrap();
     flush(&run.client);
     let error = run.emulator.media_requests().into_iter().find(|r| r.action == "error").unwrap();
-    assert_eq!(error.xdm()["mediaCollection"]["errorDetails"], serde_json::json!({"name": "decoder-7", "source": "player"}));
+    assert_eq!(
+        error.xdm()["mediaCollection"]["errorDetails"],
+        serde_json::json!({"name": "decoder-7", "source": "player"})
+    );
     assert_eq!(error.playhead(), Some(2));
 }
 
@@ -315,8 +331,22 @@ fn mid_roll_with_seek_and_buffer_around_the_ads() {
     assert_eq!(
         actions,
         [
-            "sessionStart", "play", "play", "pauseStart", "play", "adBreakStart", "adStart", "play", "bufferStart",
-            "play", "adComplete", "adBreakComplete", "play", "bufferStart", "play", "sessionEnd"
+            "sessionStart",
+            "play",
+            "play",
+            "pauseStart",
+            "play",
+            "adBreakStart",
+            "adStart",
+            "play",
+            "bufferStart",
+            "play",
+            "adComplete",
+            "adBreakComplete",
+            "play",
+            "bufferStart",
+            "play",
+            "sessionEnd"
         ]
     );
 }
@@ -333,7 +363,12 @@ fn ad_calls_outside_an_ad_break_are_rejected_with_what_to_call_first() {
     assert_eq!(err.kind, ErrorKind::RuleViolation);
     assert_eq!(err.message, "ad start outside an ad break: call ad break start first");
     assert!(seen.lock().unwrap().iter().any(|e| e.kind == SessionEventKind::CallRejected && e.message == err.message));
-    assert!(run.tracker.track_session_start(&media(0), &Metadata::new()).unwrap_err().message.contains("while a session is active"));
+    assert!(run
+        .tracker
+        .track_session_start(&media(0), &Metadata::new())
+        .unwrap_err()
+        .message
+        .contains("while a session is active"));
     run.tracker.track_session_end().unwrap();
     let actions: Vec<String> = run.sent().into_iter().map(|e| e.0).collect();
     assert_eq!(actions, ["sessionStart", "sessionEnd"], "nothing sent for rejected calls");
@@ -394,7 +429,11 @@ fn a_restart_waits_for_the_previous_sessions_end_to_reach_the_wire() {
     requests.sort_by_key(|r| r.seq);
     let arrivals: Vec<&str> =
         requests.iter().map(|r| r.action.as_str()).filter(|a| *a == "sessionStart" || *a == "sessionEnd").collect();
-    assert_eq!(arrivals, ["sessionStart", "sessionEnd", "sessionStart", "sessionEnd"], "in the order the tracker made them");
+    assert_eq!(
+        arrivals,
+        ["sessionStart", "sessionEnd", "sessionStart", "sessionEnd"],
+        "in the order the tracker made them"
+    );
 }
 
 #[test]
@@ -534,7 +573,12 @@ fn without_a_preroll_held_calls_are_replayed_with_their_own_timestamps_and_late_
             ev("sessionEnd", 2, 2.0),
         ]
     );
-    let rejected: Vec<String> =
-        seen.lock().unwrap().iter().filter(|e| e.kind == SessionEventKind::CallRejected).map(|e| e.message.clone()).collect();
+    let rejected: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| e.kind == SessionEventKind::CallRejected)
+        .map(|e| e.message.clone())
+        .collect();
     assert_eq!(rejected, ["ad complete outside an ad break: call ad break start first"]);
 }

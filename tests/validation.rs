@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use mediaedge::{ClockChoice, Client, ErrorKind};
+use mediaedge::{Client, ClockChoice, ErrorKind};
 use mediaedge_emulator::Emulator;
 use serde_json::{json, Value};
 
@@ -100,7 +100,10 @@ fn session_start_missing_each_required_field_is_refused() {
     }
     let err = client.start_automatic("p1", Player::new(), r#"{"mediaCollection":{}}"#).err().unwrap();
     assert_eq!(err.message, "mediaCollection.sessionDetails.name: required");
-    let err = client.start_manual(r#"{"mediaCollection":{"sessionDetails":{"name":"n","length":1,"contentType":"VOD"}}}"#).err().unwrap();
+    let err = client
+        .start_manual(r#"{"mediaCollection":{"sessionDetails":{"name":"n","length":1,"contentType":"VOD"}}}"#)
+        .err()
+        .unwrap();
     assert_eq!(err.message, "mediaCollection.playhead: required");
     assert_eq!(emulator.media_requests().len(), 0);
 }
@@ -116,10 +119,16 @@ fn malformed_documents_and_wrong_event_types_are_refused() {
         (r#"{"mediaCollection":{}}"#, "eventType: required"),
         (r#"{"eventType":"media.dance"}"#, "eventType: unknown media event type \"media.dance\""),
         (r#"{"eventType":"media.sessionStart"}"#, "eventType: media.sessionStart is sent when the session is created"),
-        (r#"{"eventType":"media.play","mediaCollection":{"sessionID":"x"}}"#, "mediaCollection.sessionID: set by the library"),
+        (
+            r#"{"eventType":"media.play","mediaCollection":{"sessionID":"x"}}"#,
+            "mediaCollection.sessionID: set by the library",
+        ),
         (r#"{"eventType":"media.play","timestamp":"yesterday"}"#, "timestamp: expected an ISO-8601 UTC date-time"),
         (r#"{"eventType":"media.play","mediaCollection":[]}"#, "mediaCollection: expected an object"),
-        (r#"{"eventType":"media.statesUpdate","mediaCollection":{"statesStart":[{}]}}"#, "mediaCollection.statesStart[0].name: required"),
+        (
+            r#"{"eventType":"media.statesUpdate","mediaCollection":{"statesStart":[{}]}}"#,
+            "mediaCollection.statesStart[0].name: required",
+        ),
     ];
     for (text, expected) in cases {
         let err = session.send(text).unwrap_err();
@@ -138,9 +147,11 @@ fn config_errors_name_the_path() {
     .unwrap();
     assert_eq!(err.kind, ErrorKind::InvalidConfig);
     assert_eq!(err.message, "streamingMedia.mainPingInterval: expected a number >= 10, got 5");
-    let err = Client::new(r#"{"datastreamId":"d","streamingMedia":{"channel":"c","playerName":"p"},"native":{"deliveryWorkers":0}}"#)
-        .err()
-        .unwrap();
+    let err = Client::new(
+        r#"{"datastreamId":"d","streamingMedia":{"channel":"c","playerName":"p"},"native":{"deliveryWorkers":0}}"#,
+    )
+    .err()
+    .unwrap();
     assert_eq!(err.message, "native.deliveryWorkers: expected a number >= 1, got 0");
 }
 
@@ -166,7 +177,11 @@ fn oversized_and_deeply_nested_inputs_are_refused_before_parsing() {
     session.send(&at).unwrap();
 
     // Nesting deeper than serde_json's recursion limit is a JSON error, not a stack overflow.
-    let deep = format!(r#"{{"eventType":"media.play","x":{}{}}}"#, "[".repeat(MAX_JSON_DEPTH + 10), "]".repeat(MAX_JSON_DEPTH + 10));
+    let deep = format!(
+        r#"{{"eventType":"media.play","x":{}{}}}"#,
+        "[".repeat(MAX_JSON_DEPTH + 10),
+        "]".repeat(MAX_JSON_DEPTH + 10)
+    );
     let err = session.send(&deep).unwrap_err();
     assert!(err.message.contains("recursion limit"), "{}", err.message);
 

@@ -20,10 +20,7 @@ pub struct Request {
 
 impl Request {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     pub fn query_param(&self, name: &str) -> Option<&str> {
@@ -31,9 +28,7 @@ impl Request {
     }
 
     fn wants_close(&self) -> bool {
-        self.header("connection")
-            .map(|v| v.eq_ignore_ascii_case("close"))
-            .unwrap_or(false)
+        self.header("connection").map(|v| v.eq_ignore_ascii_case("close")).unwrap_or(false)
     }
 }
 
@@ -51,12 +46,7 @@ impl Response {
     }
 
     pub fn json(status: u16, value: &serde_json::Value) -> Response {
-        Response {
-            status,
-            content_type: "application/json",
-            headers: Vec::new(),
-            body: value.to_string().into_bytes(),
-        }
+        Response { status, content_type: "application/json", headers: Vec::new(), body: value.to_string().into_bytes() }
     }
 
     pub fn problem(status: u16, value: &serde_json::Value) -> Response {

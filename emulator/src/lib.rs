@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-pub use http::{Request, Response};
 use http::Reply;
+pub use http::{Request, Response};
 
 const IDLE_CLOSE_MS: i64 = 10 * 60 * 1000;
 const STALLED_PLAYHEAD_MS: i64 = 30 * 60 * 1000;
@@ -308,20 +308,15 @@ fn route(path: &str) -> Option<(Option<String>, String)> {
 
 fn new_session_id(seq: u64) -> String {
     // Shaped like the real backend's IDs (64 hex digits); unique per emulator run.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
     let a = nanos ^ seq.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let b = seq.wrapping_mul(0xD6E8_FEB8_6659_FD93) ^ (a >> 7);
     format!("{a:016x}{b:016x}{:016x}{seq:016x}", a ^ b)
 }
 
 fn bad_request(problems: &[validate::Problem]) -> Response {
-    let details: Vec<Value> = problems
-        .iter()
-        .map(|p| json!({"name": p.path, "reason": p.reason}))
-        .collect();
+    let details: Vec<Value> = problems.iter().map(|p| json!({"name": p.path, "reason": p.reason})).collect();
     Response::problem(
         400,
         &json!({
@@ -440,12 +435,7 @@ impl Emulator {
             if have >= count || now >= deadline {
                 break;
             }
-            state = self
-                .shared
-                .changed
-                .wait_timeout(state, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            state = self.shared.changed.wait_timeout(state, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
         }
         state.recorded.iter().filter(|r| !r.action.is_empty()).cloned().collect()
     }
@@ -645,7 +635,13 @@ fn process(shared: &Shared, request: &Request, record: &mut Recorded) -> Respons
         let id = new_session_id(record.seq);
         state.sessions.insert(
             id.clone(),
-            BackendSession { open: true, started_ts: ts, last_event_ts: ts, last_playhead: playhead, playhead_moved_ts: ts },
+            BackendSession {
+                open: true,
+                started_ts: ts,
+                last_event_ts: ts,
+                last_playhead: playhead,
+                playhead_moved_ts: ts,
+            },
         );
         record.session_id = Some(id.clone());
         return Response::json(

@@ -40,9 +40,7 @@ pub const ACTIONS: [&str; 18] = [
 /// The fields each action needs beyond the common ones: (object under mediaCollection, its fields).
 fn required_details(action: &str) -> Option<(&'static str, &'static [&'static str])> {
     Some(match action {
-        "sessionStart" => {
-            ("sessionDetails", &["name", "playerName", "length", "channel", "contentType"][..])
-        }
+        "sessionStart" => ("sessionDetails", &["name", "playerName", "length", "channel", "contentType"][..]),
         "adBreakStart" => ("advertisingPodDetails", &["index", "offset"][..]),
         "adStart" => ("advertisingDetails", &["name", "length", "playerName", "podPosition"][..]),
         "chapterStart" => ("chapterDetails", &["index", "length", "offset"][..]),
@@ -138,8 +136,8 @@ fn check_states(media: &serde_json::Map<String, Value>, out: &mut Vec<Problem>) 
 
 /// Checks one request body for `action`. Returns the parsed xdm on success.
 pub fn validate(action: &str, body: &[u8]) -> Result<Value, Vec<Problem>> {
-    let root: Value = serde_json::from_slice(body)
-        .map_err(|e| vec![problem("$", &format!("Body is not valid JSON: {e}"))])?;
+    let root: Value =
+        serde_json::from_slice(body).map_err(|e| vec![problem("$", &format!("Body is not valid JSON: {e}"))])?;
     let events = root
         .get("events")
         .and_then(Value::as_array)
@@ -170,10 +168,7 @@ pub fn validate(action: &str, body: &[u8]) -> Result<Value, Vec<Problem>> {
     match media.get("playhead") {
         None => out.push(problem("$.events[0].xdm.mediaCollection.playhead", "Missing required field")),
         Some(v) if v.as_i64().map(|n| n >= 0).unwrap_or(false) => {}
-        Some(_) => out.push(problem(
-            "$.events[0].xdm.mediaCollection.playhead",
-            "Expected a non-negative integer",
-        )),
+        Some(_) => out.push(problem("$.events[0].xdm.mediaCollection.playhead", "Expected a non-negative integer")),
     }
     if action != "sessionStart" {
         check_string(media.get("sessionID"), "$.events[0].xdm.mediaCollection.sessionID", &mut out);

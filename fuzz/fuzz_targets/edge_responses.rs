@@ -15,7 +15,7 @@ use mediaedge::config::Config;
 use mediaedge::delivery::policy::{backoff, retry_after, verdict};
 use mediaedge::delivery::response::{describe_error, parse_session_start};
 use mediaedge::delivery::transport::{FailureKind, HttpReply, Transport, TransportError};
-use mediaedge::{ClockChoice, Client};
+use mediaedge::{Client, ClockChoice};
 use mediaedge_fuzz::common::{Player, START_MS, START_XDM};
 
 #[derive(Debug, Clone, Arbitrary)]
@@ -31,7 +31,9 @@ impl Answer {
             Answer::Reply { status, retry_after, body } => {
                 Ok(HttpReply { status: *status, retry_after: retry_after.clone(), body: body.clone() })
             }
-            Answer::Json { status, body } => Ok(HttpReply { status: *status, retry_after: None, body: body.clone().into_bytes() }),
+            Answer::Json { status, body } => {
+                Ok(HttpReply { status: *status, retry_after: None, body: body.clone().into_bytes() })
+            }
             Answer::Failure(kind) => Err(TransportError {
                 kind: [FailureKind::Network, FailureKind::Timeout, FailureKind::Tls][*kind as usize % 3],
                 message: "scripted".into(),
@@ -62,7 +64,9 @@ impl Transport for Scripted {
         }
         if url.contains("/sessionStart") {
             let id = format!("healthy-{}", self.sessions.fetch_add(1, Ordering::Relaxed));
-            let body = format!(r#"{{"handle":[{{"type":"media-analytics:new-session","payload":[{{"sessionId":"{id}"}}]}}]}}"#);
+            let body = format!(
+                r#"{{"handle":[{{"type":"media-analytics:new-session","payload":[{{"sessionId":"{id}"}}]}}]}}"#
+            );
             Ok(HttpReply { status: 200, retry_after: None, body: body.into_bytes() })
         } else {
             Ok(HttpReply { status: 204, retry_after: None, body: Vec::new() })

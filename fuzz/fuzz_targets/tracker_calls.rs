@@ -14,18 +14,40 @@ use mediaedge_fuzz::{assert_refusal, harness};
 
 #[derive(Debug, Arbitrary)]
 enum Step {
-    SessionStart { id: String, name: String, length: f64, stream_type: u8, audio: bool, metadata: Vec<(String, String)> },
+    SessionStart {
+        id: String,
+        name: String,
+        length: f64,
+        stream_type: u8,
+        audio: bool,
+        metadata: Vec<(String, String)>,
+    },
     Play,
     Pause,
     Complete,
     SessionEnd,
     Error(String),
-    AdBreakStart { name: String, position: i64, start_time: f64 },
+    AdBreakStart {
+        name: String,
+        position: i64,
+        start_time: f64,
+    },
     AdBreakComplete,
-    AdStart { id: String, name: String, position: i64, length: f64, metadata: Vec<(String, String)> },
+    AdStart {
+        id: String,
+        name: String,
+        position: i64,
+        length: f64,
+        metadata: Vec<(String, String)>,
+    },
     AdComplete,
     AdSkip,
-    ChapterStart { name: String, position: i64, start_time: f64, length: f64 },
+    ChapterStart {
+        name: String,
+        position: i64,
+        start_time: f64,
+        length: f64,
+    },
     ChapterComplete,
     ChapterSkip,
     SeekStart,
@@ -36,7 +58,12 @@ enum Step {
     StateStart(String),
     StateEnd(String),
     Playhead(f64),
-    Qoe { bitrate: f64, startup: f64, fps: f64, dropped: f64 },
+    Qoe {
+        bitrate: f64,
+        startup: f64,
+        fps: f64,
+        dropped: f64,
+    },
     /// Virtual time passing (pings, content start, idle end happen on their own).
     Advance(u32),
 }
@@ -67,7 +94,9 @@ fn call(step: &Step) -> Option<Call> {
         Step::Complete => Ok(Call::Complete),
         Step::SessionEnd => Ok(Call::SessionEnd),
         Step::Error(id) => Ok(Call::Error(id.clone())),
-        Step::AdBreakStart { name, position, start_time } => AdBreakInfo::new(name, *position, *start_time).map(Call::AdBreakStart),
+        Step::AdBreakStart { name, position, start_time } => {
+            AdBreakInfo::new(name, *position, *start_time).map(Call::AdBreakStart)
+        }
         Step::AdBreakComplete => Ok(Call::AdBreakComplete),
         Step::AdStart { id, name, position, length, metadata: pairs } => {
             AdInfo::new(id, name, *position, *length).map(|a| Call::AdStart(a, metadata(pairs)))

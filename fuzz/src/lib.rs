@@ -58,7 +58,13 @@ impl Harness {
             if record.faulted {
                 continue;
             }
-            assert!(record.problems.is_empty(), "the emulator refused {}: {:?}\n{}", record.action, record.problems, record.body);
+            assert!(
+                record.problems.is_empty(),
+                "the emulator refused {}: {:?}\n{}",
+                record.action,
+                record.problems,
+                record.body
+            );
             assert!(
                 record.landed || record.status == Some(404),
                 "{} was answered {:?}\n{}",
@@ -67,7 +73,12 @@ impl Harness {
                 record.body
             );
             if let Some(session) = &record.session_id {
-                assert!(!ended.contains(session), "{} sent after the end of session {session}\n{}", record.action, record.body);
+                assert!(
+                    !ended.contains(session),
+                    "{} sent after the end of session {session}\n{}",
+                    record.action,
+                    record.body
+                );
                 if record.landed && matches!(record.action.as_str(), "sessionEnd" | "sessionComplete") {
                     ended.insert(session.clone());
                 }

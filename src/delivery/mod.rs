@@ -98,7 +98,9 @@ pub fn run_worker(engine: &Engine) {
     while let Some(session) = engine.ready.pop() {
         let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.deliver_head(&session)));
         if served.is_err() {
-            engine.logger.log(Level::Error, || format!("internal error delivering for session {}; it is parked", session.key));
+            engine
+                .logger
+                .log(Level::Error, || format!("internal error delivering for session {}; it is parked", session.key));
         }
         engine.ready.done();
     }

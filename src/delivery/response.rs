@@ -32,7 +32,9 @@ pub fn parse_session_start(body: &[u8]) -> Result<SessionStarted, String> {
         ));
     }
     if let Some(bad) = session_id.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))) {
-        return Err(format!("sessionStart response has a session ID with {bad:?}; expected only A-Z, a-z, 0-9, '.', '_' and '-'"));
+        return Err(format!(
+            "sessionStart response has a session ID with {bad:?}; expected only A-Z, a-z, 0-9, '.', '_' and '-'"
+        ));
     }
     let location_hint = handles
         .iter()
@@ -41,7 +43,8 @@ pub fn parse_session_start(body: &[u8]) -> Result<SessionStarted, String> {
         .find(|p| p["scope"] == "EdgeNetwork")
         .and_then(|p| {
             let hint = p["hint"].as_str()?;
-            is_location_hint(hint).then(|| (hint.to_string(), Duration::from_secs(p["ttlSeconds"].as_u64().unwrap_or(0))))
+            is_location_hint(hint)
+                .then(|| (hint.to_string(), Duration::from_secs(p["ttlSeconds"].as_u64().unwrap_or(0))))
         });
     Ok(SessionStarted { session_id, location_hint })
 }
@@ -103,7 +106,8 @@ mod tests {
 
     #[test]
     fn errors_are_summarised_with_their_paths() {
-        let body = br#"{"title":"Invalid request","report":{"details":[{"name":"$.events[0].xdm.x","reason":"Missing"}]}}"#;
+        let body =
+            br#"{"title":"Invalid request","report":{"details":[{"name":"$.events[0].xdm.x","reason":"Missing"}]}}"#;
         assert_eq!(describe_error(400, body), "HTTP 400: Invalid request; $.events[0].xdm.x: Missing");
     }
 }

@@ -130,7 +130,9 @@ fn failure(e: ureq::Error) -> TransportError {
         _ => FailureKind::Network,
     };
     let message = match kind {
-        FailureKind::Tls => format!("TLS handshake failed: {e} (is the server's certificate signed by native.caFile/caPem or a public CA?)"),
+        FailureKind::Tls => format!(
+            "TLS handshake failed: {e} (is the server's certificate signed by native.caFile/caPem or a public CA?)"
+        ),
         _ => e.to_string(),
     };
     TransportError { kind, message }
@@ -138,7 +140,8 @@ fn failure(e: ureq::Error) -> TransportError {
 
 impl Transport for UreqTransport {
     fn post_json(&self, url: &str, body: &[u8]) -> Result<HttpReply, TransportError> {
-        let mut response = self.agent.post(url).header("Content-Type", "application/json").send(body).map_err(failure)?;
+        let mut response =
+            self.agent.post(url).header("Content-Type", "application/json").send(body).map_err(failure)?;
         let status = response.status().as_u16();
         let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_string);
         let body = response.body_mut().with_config().limit(MAX_RESPONSE_BYTES).read_to_vec().map_err(|e| {

@@ -108,7 +108,12 @@ fn queued_size(xdm: &serde_json::Map<String, Value>) -> usize {
 }
 
 impl Engine {
-    pub fn new(config: Config, clock: Arc<dyn Clock>, manual_clock: Option<Arc<ManualClock>>, transport: Arc<dyn Transport>) -> Engine {
+    pub fn new(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        manual_clock: Option<Arc<ManualClock>>,
+        transport: Arc<dyn Transport>,
+    ) -> Engine {
         let budget = Budget::new(config.max_queued_events, config.max_queued_bytes);
         let consent = config.default_consent;
         Engine {
@@ -166,7 +171,8 @@ impl Engine {
         // the library (but not replace the listener, see `set_listener`).
         let listener = self.listener.read_recursive();
         for event in events {
-            self.logger.log(Level::Info, || format!("session {} {:?}: {}", event.session_key, event.kind, event.message));
+            self.logger
+                .log(Level::Info, || format!("session {} {:?}: {}", event.session_key, event.kind, event.message));
             if let Some(listener) = listener.as_ref() {
                 let was_inside = IN_LISTENER.with(|f| f.replace(true));
                 listener(&event);
@@ -175,7 +181,13 @@ impl Engine {
         }
     }
 
-    fn session_event(&self, core: &SessionCore, state: &SessionState, kind: SessionEventKind, message: String) -> SessionEvent {
+    fn session_event(
+        &self,
+        core: &SessionCore,
+        state: &SessionState,
+        kind: SessionEventKind,
+        message: String,
+    ) -> SessionEvent {
         SessionEvent {
             kind,
             session_key: core.key,
@@ -266,7 +278,12 @@ impl Engine {
 
     /// `text_len`: the size of the caller's JSON text, when there was one; it stands for the
     /// event's size in the queue limits (saving the player's thread a serialization).
-    fn send_checked(&self, core: &Arc<SessionCore>, document: serde_json::Map<String, Value>, text_len: Option<usize>) -> Result<()> {
+    fn send_checked(
+        &self,
+        core: &Arc<SessionCore>,
+        document: serde_json::Map<String, Value>,
+        text_len: Option<usize>,
+    ) -> Result<()> {
         // Cheap refusals first, so a dead session does not cost the player a callback.
         self.check_accepting(&core.state.lock())?;
         let prepared = xdm::prepare(document, xdm::Position::Later, core.mode, || core.read_player(), &self.config)?;
@@ -275,7 +292,10 @@ impl Engine {
             match &core.state.lock().backend {
                 Backend::Known(id) if Some(id.as_str()) == given => {}
                 Backend::Known(_) => {
-                    return Err(Error::new(ErrorKind::InvalidEvent, "mediaCollection.sessionID: does not match this session's ID"))
+                    return Err(Error::new(
+                        ErrorKind::InvalidEvent,
+                        "mediaCollection.sessionID: does not match this session's ID",
+                    ))
                 }
                 _ => return Err(Error::new(ErrorKind::NotReady, "the session ID is not known yet")),
             }
@@ -285,7 +305,10 @@ impl Engine {
 
     fn check_consent(&self) -> Result<()> {
         if self.consent() == Consent::Out {
-            return Err(Error::new(ErrorKind::ConsentOut, "consent is \"out\": nothing is tracked until it is set to \"in\""));
+            return Err(Error::new(
+                ErrorKind::ConsentOut,
+                "consent is \"out\": nothing is tracked until it is set to \"in\"",
+            ));
         }
         Ok(())
     }
@@ -378,7 +401,8 @@ impl Engine {
         if let Some(ping) = removed {
             self.budget.lock().release(ping.size, ping.seq);
             self.counters.dropped(DropReason::QueueFull, 1);
-            self.logger.log(Level::Debug, || format!("session {key}: oldest ping dropped to stay within the queue limits"));
+            self.logger
+                .log(Level::Debug, || format!("session {key}: oldest ping dropped to stay within the queue limits"));
             self.event_done(1);
         }
     }
@@ -391,7 +415,13 @@ impl Engine {
     }
 
     /// `text_len`: see `send_checked`; otherwise the size is measured.
-    fn enqueue_sized(&self, core: &Arc<SessionCore>, prepared: Prepared, ping_for: Option<Duration>, text_len: Option<usize>) -> Result<()> {
+    fn enqueue_sized(
+        &self,
+        core: &Arc<SessionCore>,
+        prepared: Prepared,
+        ping_for: Option<Duration>,
+        text_len: Option<usize>,
+    ) -> Result<()> {
         let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
         let size = text_len.map_or_else(|| queued_size(&prepared.xdm), |len| len + SENT_OVERHEAD);
         let class = match prepared.event_type {
@@ -414,8 +444,7 @@ impl Engine {
             }
             let Prepared { event_type, mut xdm, playhead } = prepared;
             // Stamped under the lock so that timestamps never run backwards along the FIFO.
-            xdm.entry("timestamp".to_string())
-                .or_insert_with(|| Value::String(format_timestamp(self.clock.wall_ms())));
+            xdm.entry("timestamp".to_string()).or_insert_with(|| Value::String(format_timestamp(self.clock.wall_ms())));
             // One `_id` per event, kept on every retry of it, so the backend can drop the
             // duplicates that at-least-once delivery makes (a lost answer, a late timeout).
             xdm.entry("_id".to_string()).or_insert_with(|| Value::String(new_uuid()));
@@ -430,7 +459,15 @@ impl Engine {
                 state.pinging = false;
                 after.release_player = true;
             }
-            state.outbox.push_back(Outgoing { seq, event_type, xdm, size, request_id: None, attempts: 0, first_failure: None });
+            state.outbox.push_back(Outgoing {
+                seq,
+                event_type,
+                xdm,
+                size,
+                request_id: None,
+                attempts: 0,
+                first_failure: None,
+            });
             *self.pending.lock() += 1;
             Counters::add(&self.counters.events_queued, 1);
             if state.pinging {
@@ -558,7 +595,8 @@ impl Engine {
             }
             Consent::Out => {
                 for core in self.all_sessions() {
-                    let mut after = AfterUnlock { release_player: true, forget_session: true, ..AfterUnlock::default() };
+                    let mut after =
+                        AfterUnlock { release_player: true, forget_session: true, ..AfterUnlock::default() };
                     {
                         let mut state = core.state.lock();
                         if matches!(state.backend, Backend::Failed(_)) {
@@ -568,8 +606,11 @@ impl Engine {
                         state.backend = Backend::Failed("consent was set to \"out\"".into());
                         state.pinging = false;
                         core.backend_changed.notify_all();
-                        let message = format!("session closed: consent was set to \"out\" ({dropped} queued events dropped)");
-                        after.events.push(self.session_event(&core, &state, SessionEventKind::Failed, message).with_count(dropped));
+                        let message =
+                            format!("session closed: consent was set to \"out\" ({dropped} queued events dropped)");
+                        after.events.push(
+                            self.session_event(&core, &state, SessionEventKind::Failed, message).with_count(dropped),
+                        );
                         after.seal(&core);
                     }
                     self.finish(&core, after);
@@ -691,8 +732,12 @@ impl Engine {
                         self.budget.lock().release(head.size, head.seq);
                         Counters::add(&self.counters.unconfirmed_shutdown, 1);
                         after.finished_events += 1;
-                        let message = format!("client freed while {} was on the wire: its outcome is unknown", head.event_type.action());
-                        let mut event = self.session_event(&core, &state, SessionEventKind::Unconfirmed, message).with_count(1);
+                        let message = format!(
+                            "client freed while {} was on the wire: its outcome is unknown",
+                            head.event_type.action()
+                        );
+                        let mut event =
+                            self.session_event(&core, &state, SessionEventKind::Unconfirmed, message).with_count(1);
                         event.event_type = Some(head.event_type);
                         after.events.push(event);
                     }
@@ -700,7 +745,9 @@ impl Engine {
                 let dropped = self.drop_queued(&mut state, DropReason::Shutdown, &mut after);
                 if dropped > 0 {
                     let message = format!("client freed with {dropped} events not delivered");
-                    after.events.push(self.session_event(&core, &state, SessionEventKind::Unsent, message).with_count(dropped));
+                    after
+                        .events
+                        .push(self.session_event(&core, &state, SessionEventKind::Unsent, message).with_count(dropped));
                 }
                 after.seal(&core);
             }

@@ -127,7 +127,8 @@ impl Engine {
             let reason = format!("no event reached the backend for {} s, so it has closed the session", idle.as_secs());
             self.resume(core, state, reason, after);
         } else if age >= RESUME_BEFORE_AGE && !core.tracker_managed {
-            let reason = format!("the session is {} h old; the backend refuses sessions older than 24 h", age.as_secs() / 3600);
+            let reason =
+                format!("the session is {} h old; the backend refuses sessions older than 24 h", age.as_secs() / 3600);
             self.resume(core, state, reason, after);
         }
     }
@@ -179,7 +180,9 @@ impl Engine {
                             };
                             after.events.push(event);
                         }
-                        Err(reason) => self.fail_session(core, &mut state, SessionEventKind::Failed, 200, reason, &mut after),
+                        Err(reason) => {
+                            self.fail_session(core, &mut state, SessionEventKind::Failed, 200, reason, &mut after)
+                        }
                     }
                 }
                 Verdict::Success => {
@@ -201,12 +204,26 @@ impl Engine {
                     let reason = outcome_text(&result);
                     if now.saturating_sub(first) >= self.config.max_retry_duration {
                         let reason = format!("given up after {attempts} attempts: {reason}");
-                        self.give_up_head(core, &mut state, event_type, SessionEventKind::EventDropped, &result, reason, &mut after);
+                        self.give_up_head(
+                            core,
+                            &mut state,
+                            event_type,
+                            SessionEventKind::EventDropped,
+                            &result,
+                            reason,
+                            &mut after,
+                        );
                     } else {
                         Counters::add(&self.counters.events_retried, 1);
-                        let delay = policy::retry_after(&result).unwrap_or_else(|| policy::backoff(attempts, random_unit()));
+                        let delay =
+                            policy::retry_after(&result).unwrap_or_else(|| policy::backoff(attempts, random_unit()));
                         self.logger.log(Level::Info, || {
-                            format!("session {}: {} failed ({reason}); retry {attempts} in {} ms", core.key, event_type.action(), delay.as_millis())
+                            format!(
+                                "session {}: {} failed ({reason}); retry {attempts} in {} ms",
+                                core.key,
+                                event_type.action(),
+                                delay.as_millis()
+                            )
                         });
                         self.scheduler.arm(now + delay, Timer::Retry { session: core.key });
                         // Still busy: nothing else of this session goes out before the retry.
@@ -222,12 +239,22 @@ impl Engine {
                     let reason = format!("the backend no longer knows the session ({})", outcome_text(&result));
                     match core.mode {
                         Mode::Automatic => self.resume(core, &mut state, reason, &mut after),
-                        Mode::Manual => self.fail_session(core, &mut state, SessionEventKind::Lost, 404, reason, &mut after),
+                        Mode::Manual => {
+                            self.fail_session(core, &mut state, SessionEventKind::Lost, 404, reason, &mut after)
+                        }
                     }
                 }
                 Verdict::Reject => {
                     let reason = outcome_text(&result);
-                    self.give_up_head(core, &mut state, event_type, SessionEventKind::EventRejected, &result, reason, &mut after);
+                    self.give_up_head(
+                        core,
+                        &mut state,
+                        event_type,
+                        SessionEventKind::EventRejected,
+                        &result,
+                        reason,
+                        &mut after,
+                    );
                 }
             }
             if state.head_sendable() && self.may_send() {
@@ -273,10 +300,12 @@ impl Engine {
         reason: String,
         after: &mut AfterUnlock,
     ) {
-        let drop_reason = if kind == SessionEventKind::EventDropped { DropReason::RetryExpired } else { DropReason::Rejected };
+        let drop_reason =
+            if kind == SessionEventKind::EventDropped { DropReason::RetryExpired } else { DropReason::Rejected };
         self.pop_head(state, Some(drop_reason), after);
         let status = result.as_ref().map(|r| r.status).unwrap_or(0);
-        let mut event = self.session_event(core, state, kind, format!("{} not delivered: {reason}", event_type.action()));
+        let mut event =
+            self.session_event(core, state, kind, format!("{} not delivered: {reason}", event_type.action()));
         event.event_type = Some(event_type);
         event.http_status = status;
         after.events.push(event.with_count(1));
@@ -312,9 +341,15 @@ impl Engine {
     /// first undelivered event, stamped with its time; then everything queued follows.
     fn resume(&self, core: &SessionCore, state: &mut SessionState, reason: String, after: &mut AfterUnlock) {
         state.resumes_in_a_row += 1;
-        let start = state.start_xdm.as_deref().and_then(|text| serde_json::from_str::<serde_json::Map<String, Value>>(text).ok());
+        let start = state
+            .start_xdm
+            .as_deref()
+            .and_then(|text| serde_json::from_str::<serde_json::Map<String, Value>>(text).ok());
         let Some(start) = start.filter(|_| state.resumes_in_a_row <= MAX_RESUMES_IN_A_ROW) else {
-            let reason = format!("{reason}; resumed {} times without the backend accepting an event", state.resumes_in_a_row - 1);
+            let reason = format!(
+                "{reason}; resumed {} times without the backend accepting an event",
+                state.resumes_in_a_row - 1
+            );
             self.fail_session(core, state, SessionEventKind::Failed, 404, reason, after);
             return;
         };
@@ -322,11 +357,8 @@ impl Engine {
         head.attempts = 0;
         head.first_failure = None;
         head.request_id = None;
-        let timestamp = head
-            .xdm
-            .get("timestamp")
-            .cloned()
-            .unwrap_or_else(|| Value::String(format_timestamp(self.clock.wall_ms())));
+        let timestamp =
+            head.xdm.get("timestamp").cloned().unwrap_or_else(|| Value::String(format_timestamp(self.clock.wall_ms())));
         let playhead = head
             .xdm
             .get("mediaCollection")
@@ -344,7 +376,15 @@ impl Engine {
                 let seq = self.next_seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let size = super::queued_size(&xdm);
                 budget.force(size, None);
-                state.outbox.push_front(Outgoing { seq, event_type, xdm, size, request_id: None, attempts: 0, first_failure: None });
+                state.outbox.push_front(Outgoing {
+                    seq,
+                    event_type,
+                    xdm,
+                    size,
+                    request_id: None,
+                    attempts: 0,
+                    first_failure: None,
+                });
             }
         }
         *self.pending.lock() += added;

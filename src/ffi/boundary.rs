@@ -5,9 +5,8 @@
 /// returns `Result<(), crate::error::Error>`.
 macro_rules! ffi_boundary {
     ($body:block) => {{
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(
-            || -> Result<(), $crate::error::Error> { $body },
-        ));
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<(), $crate::error::Error> { $body }));
         $crate::ffi::status::status_of(outcome)
     }};
 }

@@ -92,7 +92,10 @@ pub(crate) struct CPlayerDetails {
 }
 
 impl CPlayerDetails {
-    pub(crate) fn new(callback: unsafe extern "C" fn(*mut c_void, *mut mediaedge_player_details), user_data: UserData) -> CPlayerDetails {
+    pub(crate) fn new(
+        callback: unsafe extern "C" fn(*mut c_void, *mut mediaedge_player_details),
+        user_data: UserData,
+    ) -> CPlayerDetails {
         CPlayerDetails { callback, user_data, last_playhead: parking_lot::Mutex::new(0.0) }
     }
 }
@@ -263,7 +266,10 @@ pub const MEDIAEDGE_LOG_DEBUG: mediaedge_log_level = 4;
 pub type mediaedge_log_fn =
     Option<unsafe extern "C" fn(user_data: *mut c_void, level: mediaedge_log_level, message: *const c_char)>;
 
-pub(crate) fn log_sink(callback: unsafe extern "C" fn(*mut c_void, u32, *const c_char), user_data: UserData) -> LogSink {
+pub(crate) fn log_sink(
+    callback: unsafe extern "C" fn(*mut c_void, u32, *const c_char),
+    user_data: UserData,
+) -> LogSink {
     Arc::new(move |level: Level, message: &str| {
         let text = c_string(message);
         // SAFETY: the function and user_data were given together; `text` lives until it returns.

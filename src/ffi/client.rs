@@ -8,12 +8,12 @@ use super::callbacks::{
     UserData,
 };
 use super::status::mediaedge_status;
-use crate::limits::{MAX_CONFIG_BYTES, MAX_LOCATION_HINT_BYTES, MAX_PLAYER_ID_BYTES, MAX_XDM_BYTES};
 use super::strings::{str_in, str_out};
 use super::{borrow, require_out, write_out};
-use crate::client::{ClockChoice, Client};
+use crate::client::{Client, ClockChoice};
 use crate::config::Consent;
 use crate::error::{Error, ErrorKind};
+use crate::limits::{MAX_CONFIG_BYTES, MAX_LOCATION_HINT_BYTES, MAX_PLAYER_ID_BYTES, MAX_XDM_BYTES};
 use crate::log::Level;
 
 /// A media-tracking client: one scheduler thread and a few delivery threads, shared by all its
@@ -37,7 +37,10 @@ fn new_client(config_json: *const c_char, clock: ClockChoice, out: *mut *mut med
 /// Creates a client from a configuration JSON document (see the README for its keys). On
 /// success `*out` receives a client the caller owns: release it with `mediaedge_client_free`.
 #[no_mangle]
-pub extern "C" fn mediaedge_client_new(config_json: *const c_char, out: *mut *mut mediaedge_client) -> mediaedge_status {
+pub extern "C" fn mediaedge_client_new(
+    config_json: *const c_char,
+    out: *mut *mut mediaedge_client,
+) -> mediaedge_status {
     ffi_boundary!({ new_client(config_json, ClockChoice::System, out) })
 }
 
@@ -128,8 +131,13 @@ pub extern "C" fn mediaedge_client_send_event(
 ) -> mediaedge_status {
     ffi_boundary!({
         // SAFETY: NULL or a live client handle; NULL or NUL-terminated strings.
-        let (client, player_id, xdm) =
-            unsafe { (borrow(client, "client")?, str_in(player_id, "player_id", MAX_PLAYER_ID_BYTES)?, str_in(xdm_json, "xdm_json", MAX_XDM_BYTES)?) };
+        let (client, player_id, xdm) = unsafe {
+            (
+                borrow(client, "client")?,
+                str_in(player_id, "player_id", MAX_PLAYER_ID_BYTES)?,
+                str_in(xdm_json, "xdm_json", MAX_XDM_BYTES)?,
+            )
+        };
         client.client.send_by_player(player_id, xdm)
     })
 }
@@ -179,7 +187,10 @@ pub const MEDIAEDGE_CONSENT_PENDING: mediaedge_consent = 2;
 /// sessions closed this way stay closed. The initial value is the configuration's
 /// `defaultConsent` ("in" unless set).
 #[no_mangle]
-pub extern "C" fn mediaedge_client_set_consent(client: *const mediaedge_client, consent: mediaedge_consent) -> mediaedge_status {
+pub extern "C" fn mediaedge_client_set_consent(
+    client: *const mediaedge_client,
+    consent: mediaedge_consent,
+) -> mediaedge_status {
     ffi_boundary!({
         // SAFETY: NULL or a live client handle.
         let client = unsafe { borrow(client, "client") }?;
@@ -187,7 +198,9 @@ pub extern "C" fn mediaedge_client_set_consent(client: *const mediaedge_client, 
             MEDIAEDGE_CONSENT_IN => Consent::In,
             MEDIAEDGE_CONSENT_OUT => Consent::Out,
             MEDIAEDGE_CONSENT_PENDING => Consent::Pending,
-            other => return Err(Error::new(ErrorKind::InvalidArgument, format!("consent: expected 0, 1 or 2, got {other}"))),
+            other => {
+                return Err(Error::new(ErrorKind::InvalidArgument, format!("consent: expected 0, 1 or 2, got {other}")))
+            }
         };
         client.client.set_consent(consent);
         Ok(())
@@ -199,7 +212,10 @@ pub extern "C" fn mediaedge_client_set_consent(client: *const mediaedge_client, 
 /// from each sessionStart response; the two replace each other and the last one given wins (a
 /// response's hint names the region that now holds the session's state).
 #[no_mangle]
-pub extern "C" fn mediaedge_client_set_location_hint(client: *const mediaedge_client, hint: *const c_char) -> mediaedge_status {
+pub extern "C" fn mediaedge_client_set_location_hint(
+    client: *const mediaedge_client,
+    hint: *const c_char,
+) -> mediaedge_status {
     ffi_boundary!({
         // SAFETY: NULL or a live client handle.
         let client = unsafe { borrow(client, "client") }?;
@@ -247,7 +263,10 @@ pub extern "C" fn mediaedge_client_advance_clock(client: *const mediaedge_client
 
 /// Writes to `*out` the number of events queued and not yet delivered or given up.
 #[no_mangle]
-pub extern "C" fn mediaedge_client_pending_events(client: *const mediaedge_client, out: *mut usize) -> mediaedge_status {
+pub extern "C" fn mediaedge_client_pending_events(
+    client: *const mediaedge_client,
+    out: *mut usize,
+) -> mediaedge_status {
     ffi_boundary!({
         // SAFETY: NULL or a live client handle.
         let client = unsafe { borrow(client, "client") }?;

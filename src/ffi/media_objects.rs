@@ -6,10 +6,10 @@
 use std::ffi::c_char;
 
 use super::status::mediaedge_status;
-use crate::limits::{MAX_METADATA_KEY_BYTES, MAX_METADATA_VALUE_BYTES, MAX_NAME_BYTES};
 use super::strings::str_in;
 use super::{borrow_mut, require_out, write_out};
 use crate::error::{Error, ErrorKind};
+use crate::limits::{MAX_METADATA_KEY_BYTES, MAX_METADATA_VALUE_BYTES, MAX_NAME_BYTES};
 use crate::tracker::{AdBreakInfo, AdInfo, ChapterInfo, MediaInfo, MediaType, Metadata, QoeInfo, StateInfo};
 
 /// Drops an object the caller hands back.
@@ -135,12 +135,19 @@ pub extern "C" fn mediaedge_media_new(
 ) -> mediaedge_status {
     ffi_boundary!({
         // SAFETY: NULL or NUL-terminated strings.
-        let (id, name, stream_type) =
-            unsafe { (str_in(id, "id", MAX_NAME_BYTES)?, str_in(name, "name", MAX_NAME_BYTES)?, str_in(stream_type, "stream_type", MAX_NAME_BYTES)?) };
+        let (id, name, stream_type) = unsafe {
+            (
+                str_in(id, "id", MAX_NAME_BYTES)?,
+                str_in(name, "name", MAX_NAME_BYTES)?,
+                str_in(stream_type, "stream_type", MAX_NAME_BYTES)?,
+            )
+        };
         let media_type = match media_type {
             MEDIAEDGE_MEDIA_TYPE_VIDEO => MediaType::Video,
             MEDIAEDGE_MEDIA_TYPE_AUDIO => MediaType::Audio,
-            other => return Err(Error::new(ErrorKind::InvalidArgument, format!("media_type: expected 0 or 1, got {other}"))),
+            other => {
+                return Err(Error::new(ErrorKind::InvalidArgument, format!("media_type: expected 0 or 1, got {other}")))
+            }
         };
         let inner = MediaInfo::new(id, name, length, stream_type, media_type)?;
         hand_out(mediaedge_media { inner }, out)

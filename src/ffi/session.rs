@@ -7,11 +7,11 @@ use std::time::Duration;
 use super::callbacks::{mediaedge_player_details_fn, mediaedge_release_fn, CPlayerDetails, UserData};
 use super::client::mediaedge_client;
 use super::status::mediaedge_status;
-use crate::limits::{MAX_PLAYER_ID_BYTES, MAX_XDM_BYTES};
 use super::strings::{str_in, str_out};
 use super::{borrow, require_out, write_out};
 use crate::client::Session;
 use crate::error::{Error, ErrorKind};
+use crate::limits::{MAX_PLAYER_ID_BYTES, MAX_XDM_BYTES};
 use crate::session::Phase;
 
 /// One media session. Thread-safe: sends from several threads are queued in the order their
@@ -64,7 +64,11 @@ pub extern "C" fn mediaedge_session_new_automatic(
         require_out(out, "out")?;
         // SAFETY: NULL or a live client handle; NULL or NUL-terminated strings.
         let (client, player_id, start) = unsafe {
-            (borrow(client, "client")?, str_in(player_id, "player_id", MAX_PLAYER_ID_BYTES)?, str_in(start_xdm_json, "start_xdm_json", MAX_XDM_BYTES)?)
+            (
+                borrow(client, "client")?,
+                str_in(player_id, "player_id", MAX_PLAYER_ID_BYTES)?,
+                str_in(start_xdm_json, "start_xdm_json", MAX_XDM_BYTES)?,
+            )
         };
         let callback = details.ok_or_else(|| Error::new(ErrorKind::InvalidArgument, "details: must not be NULL"))?;
         let source = Arc::new(CPlayerDetails::new(callback, user_data));
@@ -87,7 +91,8 @@ pub extern "C" fn mediaedge_session_new_manual(
     ffi_boundary!({
         require_out(out, "out")?;
         // SAFETY: NULL or a live client handle; NULL or a NUL-terminated string.
-        let (client, start) = unsafe { (borrow(client, "client")?, str_in(start_xdm_json, "start_xdm_json", MAX_XDM_BYTES)?) };
+        let (client, start) =
+            unsafe { (borrow(client, "client")?, str_in(start_xdm_json, "start_xdm_json", MAX_XDM_BYTES)?) };
         hand_out(client.client.start_manual(start)?, out);
         Ok(())
     })
@@ -101,7 +106,10 @@ pub extern "C" fn mediaedge_session_new_manual(
 /// the session: MEDIAEDGE_ERR_SESSION_FAILED; a manual send before the ID is known:
 /// MEDIAEDGE_ERR_NOT_READY.
 #[no_mangle]
-pub extern "C" fn mediaedge_session_send(session: *const mediaedge_session, xdm_json: *const c_char) -> mediaedge_status {
+pub extern "C" fn mediaedge_session_send(
+    session: *const mediaedge_session,
+    xdm_json: *const c_char,
+) -> mediaedge_status {
     ffi_boundary!({
         // SAFETY: NULL or a live session handle; NULL or a NUL-terminated string.
         let (session, xdm) = unsafe { (borrow(session, "session")?, str_in(xdm_json, "xdm_json", MAX_XDM_BYTES)?) };
@@ -150,7 +158,10 @@ pub extern "C" fn mediaedge_session_wait_id(
 
 /// Writes the session's phase to `*out`.
 #[no_mangle]
-pub extern "C" fn mediaedge_session_get_phase(session: *const mediaedge_session, out: *mut mediaedge_session_phase) -> mediaedge_status {
+pub extern "C" fn mediaedge_session_get_phase(
+    session: *const mediaedge_session,
+    out: *mut mediaedge_session_phase,
+) -> mediaedge_status {
     ffi_boundary!({
         // SAFETY: NULL or a live session handle.
         let session = unsafe { borrow(session, "session") }?;

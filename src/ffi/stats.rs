@@ -87,7 +87,10 @@ impl From<Stats> for mediaedge_stats {
 
 /// Fills `*out` with a snapshot of the client's counters. Cheap enough to poll.
 #[no_mangle]
-pub extern "C" fn mediaedge_client_get_stats(client: *const mediaedge_client, out: *mut mediaedge_stats) -> mediaedge_status {
+pub extern "C" fn mediaedge_client_get_stats(
+    client: *const mediaedge_client,
+    out: *mut mediaedge_stats,
+) -> mediaedge_status {
     ffi_boundary!({
         // SAFETY: NULL or a live client handle.
         let client = unsafe { borrow(client, "client") }?;

@@ -9,10 +9,10 @@ use super::media_objects::{
     mediaedge_state,
 };
 use super::status::mediaedge_status;
-use crate::limits::{MAX_CONFIG_BYTES, MAX_NAME_BYTES};
 use super::strings::{str_in, str_out};
 use super::{borrow, borrow_optional, require_out, write_out};
 use crate::error::{Error, ErrorKind};
+use crate::limits::{MAX_CONFIG_BYTES, MAX_NAME_BYTES};
 use crate::tracker::{Call, Metadata, Tracker};
 
 /// A media tracker. Thread-safe: calls from several threads are applied in the order they take
@@ -113,7 +113,10 @@ pub extern "C" fn mediaedge_tracker_track_session_end(tracker: *const mediaedge_
 
 /// A player error, with the player's id for it (errorDetails.name; source "player").
 #[no_mangle]
-pub extern "C" fn mediaedge_tracker_track_error(tracker: *const mediaedge_tracker, error_id: *const c_char) -> mediaedge_status {
+pub extern "C" fn mediaedge_tracker_track_error(
+    tracker: *const mediaedge_tracker,
+    error_id: *const c_char,
+) -> mediaedge_status {
     ffi_boundary!({
         track(tracker, || {
             // SAFETY: NULL or a NUL-terminated string.
@@ -124,7 +127,10 @@ pub extern "C" fn mediaedge_tracker_track_error(tracker: *const mediaedge_tracke
 
 /// One of the `MEDIAEDGE_EVENT_*` events that carry no object.
 #[no_mangle]
-pub extern "C" fn mediaedge_tracker_track_event(tracker: *const mediaedge_tracker, event: mediaedge_tracker_event) -> mediaedge_status {
+pub extern "C" fn mediaedge_tracker_track_event(
+    tracker: *const mediaedge_tracker,
+    event: mediaedge_tracker_event,
+) -> mediaedge_status {
     ffi_boundary!({
         track(tracker, || {
             Ok(match event {
@@ -139,7 +145,10 @@ pub extern "C" fn mediaedge_tracker_track_event(tracker: *const mediaedge_tracke
                 MEDIAEDGE_EVENT_BUFFER_COMPLETE => Call::BufferComplete,
                 MEDIAEDGE_EVENT_BITRATE_CHANGE => Call::BitrateChange,
                 other => {
-                    return Err(Error::new(ErrorKind::InvalidArgument, format!("event: expected a MEDIAEDGE_EVENT_* value, got {other}")))
+                    return Err(Error::new(
+                        ErrorKind::InvalidArgument,
+                        format!("event: expected a MEDIAEDGE_EVENT_* value, got {other}"),
+                    ))
                 }
             })
         })
@@ -187,14 +196,20 @@ pub extern "C" fn mediaedge_tracker_track_chapter_start(
         track(tracker, || {
             // SAFETY: NULL or live objects made by this library.
             let (chapter, metadata) = unsafe { (borrow(chapter, "chapter")?, borrow_optional(metadata)) };
-            Ok(Call::ChapterStart(chapter.inner.clone(), metadata.map(|m| m.inner.clone()).unwrap_or_else(Metadata::new)))
+            Ok(Call::ChapterStart(
+                chapter.inner.clone(),
+                metadata.map(|m| m.inner.clone()).unwrap_or_else(Metadata::new),
+            ))
         })
     })
 }
 
 /// A player state starts (at most 10 distinct states per session).
 #[no_mangle]
-pub extern "C" fn mediaedge_tracker_track_state_start(tracker: *const mediaedge_tracker, state: *const mediaedge_state) -> mediaedge_status {
+pub extern "C" fn mediaedge_tracker_track_state_start(
+    tracker: *const mediaedge_tracker,
+    state: *const mediaedge_state,
+) -> mediaedge_status {
     ffi_boundary!({
         track(tracker, || {
             // SAFETY: NULL or a live object made by this library.
@@ -205,7 +220,10 @@ pub extern "C" fn mediaedge_tracker_track_state_start(tracker: *const mediaedge_
 
 /// A player state ends.
 #[no_mangle]
-pub extern "C" fn mediaedge_tracker_track_state_end(tracker: *const mediaedge_tracker, state: *const mediaedge_state) -> mediaedge_status {
+pub extern "C" fn mediaedge_tracker_track_state_end(
+    tracker: *const mediaedge_tracker,
+    state: *const mediaedge_state,
+) -> mediaedge_status {
     ffi_boundary!({
         track(tracker, || {
             // SAFETY: NULL or a live object made by this library.
@@ -217,13 +235,19 @@ pub extern "C" fn mediaedge_tracker_track_state_end(tracker: *const mediaedge_tr
 /// The current playhead in seconds. Call it about once a second while playing: events and
 /// pings carry the last value given.
 #[no_mangle]
-pub extern "C" fn mediaedge_tracker_update_playhead(tracker: *const mediaedge_tracker, seconds: f64) -> mediaedge_status {
+pub extern "C" fn mediaedge_tracker_update_playhead(
+    tracker: *const mediaedge_tracker,
+    seconds: f64,
+) -> mediaedge_status {
     ffi_boundary!({ track(tracker, || Ok(Call::Playhead(seconds))) })
 }
 
 /// New QoE figures: attached to the next event, and sent with a bitrate change.
 #[no_mangle]
-pub extern "C" fn mediaedge_tracker_update_qoe(tracker: *const mediaedge_tracker, qoe: *const mediaedge_qoe) -> mediaedge_status {
+pub extern "C" fn mediaedge_tracker_update_qoe(
+    tracker: *const mediaedge_tracker,
+    qoe: *const mediaedge_qoe,
+) -> mediaedge_status {
     ffi_boundary!({
         track(tracker, || {
             // SAFETY: NULL or a live object made by this library.

@@ -64,7 +64,13 @@ impl Tracker {
         let key = engine.next_key();
         let core = Arc::new(TrackerCore {
             key,
-            state: Mutex::new(State { rules: Rules::new(settings), session: None, previous: None, armed: None, generation: 0 }),
+            state: Mutex::new(State {
+                rules: Rules::new(settings),
+                session: None,
+                previous: None,
+                armed: None,
+                generation: 0,
+            }),
             mailbox: Mailbox::default(),
         });
         let weak: Weak<dyn Ticking> = Arc::downgrade(&(core.clone() as Arc<dyn Ticking>));
@@ -200,7 +206,12 @@ impl TrackerCore {
 
     /// Hands the rules' outputs to the engine, in order. Returns the messages of calls rejected
     /// on replay, or the first error with whether a session start got through.
-    fn dispatch(&self, engine: &Engine, state: &mut State, outputs: Vec<Output>) -> std::result::Result<Vec<String>, (Error, bool)> {
+    fn dispatch(
+        &self,
+        engine: &Engine,
+        state: &mut State,
+        outputs: Vec<Output>,
+    ) -> std::result::Result<Vec<String>, (Error, bool)> {
         let mut rejected = Vec::new();
         for output in outputs {
             match output {

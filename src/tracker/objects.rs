@@ -73,9 +73,13 @@ impl Metadata {
         if self.entries.len() >= MAX_METADATA_ENTRIES && !self.entries.contains_key(key) {
             return Err(invalid("metadata", format!("at most {MAX_METADATA_ENTRIES} entries")));
         }
-        let others: usize = self.entries.iter().filter(|(k, _)| k.as_str() != key).map(|(k, v)| k.len() + v.len()).sum();
+        let others: usize =
+            self.entries.iter().filter(|(k, _)| k.as_str() != key).map(|(k, v)| k.len() + v.len()).sum();
         if others + key.len() + value.len() > MAX_METADATA_TOTAL_BYTES {
-            return Err(invalid("metadata", format!("keys and values together are limited to {MAX_METADATA_TOTAL_BYTES} bytes")));
+            return Err(invalid(
+                "metadata",
+                format!("keys and values together are limited to {MAX_METADATA_TOTAL_BYTES} bytes"),
+            ));
         }
         self.entries.insert(key.to_string(), value.to_string());
         Ok(())
@@ -280,7 +284,8 @@ pub struct StateInfo {
 
 impl StateInfo {
     pub fn new(name: &str) -> Result<StateInfo> {
-        let ok = (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
+        let ok =
+            (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
         if !ok {
             return Err(invalid("player state", format!("\"{name}\" must be 1 to 64 letters, digits, '_' or '.'")));
         }
@@ -295,9 +300,18 @@ mod tests {
     #[test]
     fn objects_are_checked_when_made() {
         assert!(MediaInfo::new("id", "name", 60.0, "vod", MediaType::Video).is_ok());
-        assert_eq!(MediaInfo::new("", "n", 1.0, "vod", MediaType::Video).unwrap_err().message, "media id: must not be empty");
-        assert!(MediaInfo::new("i", "n", -1.0, "vod", MediaType::Video).unwrap_err().message.starts_with("media length"));
-        assert_eq!(AdBreakInfo::new("pre", 0, 0.0).unwrap_err().message, "ad break position: expected a position >= 1, got 0");
+        assert_eq!(
+            MediaInfo::new("", "n", 1.0, "vod", MediaType::Video).unwrap_err().message,
+            "media id: must not be empty"
+        );
+        assert!(MediaInfo::new("i", "n", -1.0, "vod", MediaType::Video)
+            .unwrap_err()
+            .message
+            .starts_with("media length"));
+        assert_eq!(
+            AdBreakInfo::new("pre", 0, 0.0).unwrap_err().message,
+            "ad break position: expected a position >= 1, got 0"
+        );
         assert!(AdInfo::new("a", "b", 1, f64::NAN).is_err());
         assert!(ChapterInfo::new("c", 1, 0.0, 10.0).is_ok());
         assert!(StateInfo::new("fullscreen").is_ok());
@@ -311,15 +325,26 @@ mod tests {
     #[test]
     fn metadata_is_bounded_per_key_value_entry_count_and_total() {
         let mut metadata = Metadata::new();
-        assert!(metadata.set(&"k".repeat(MAX_METADATA_KEY_BYTES + 1), "v").unwrap_err().message.starts_with("metadata key: longer"));
-        assert!(metadata.set("k", &"v".repeat(MAX_METADATA_VALUE_BYTES + 1)).unwrap_err().message.starts_with("metadata value: longer"));
+        assert!(metadata
+            .set(&"k".repeat(MAX_METADATA_KEY_BYTES + 1), "v")
+            .unwrap_err()
+            .message
+            .starts_with("metadata key: longer"));
+        assert!(metadata
+            .set("k", &"v".repeat(MAX_METADATA_VALUE_BYTES + 1))
+            .unwrap_err()
+            .message
+            .starts_with("metadata value: longer"));
         // 31 entries of 1 KiB values fit in 32 KiB; the 32nd would pass it.
         let value = "v".repeat(MAX_METADATA_VALUE_BYTES);
         for i in 0..31 {
             metadata.set(&format!("k{i:02}"), &value).unwrap();
         }
         let err = metadata.set("k31", &value).unwrap_err();
-        assert_eq!(err.message, format!("metadata: keys and values together are limited to {MAX_METADATA_TOTAL_BYTES} bytes"));
+        assert_eq!(
+            err.message,
+            format!("metadata: keys and values together are limited to {MAX_METADATA_TOTAL_BYTES} bytes")
+        );
         // Replacing a value counts the new size, not both.
         metadata.set("k00", "short").unwrap();
         metadata.set("k31", &value).unwrap();
@@ -327,7 +352,10 @@ mod tests {
         for i in 0..MAX_METADATA_ENTRIES {
             many.set(&format!("k{i}"), "v").unwrap();
         }
-        assert_eq!(many.set("one.more", "v").unwrap_err().message, format!("metadata: at most {MAX_METADATA_ENTRIES} entries"));
+        assert_eq!(
+            many.set("one.more", "v").unwrap_err().message,
+            format!("metadata: at most {MAX_METADATA_ENTRIES} entries")
+        );
         many.set("k0", "replaced").unwrap();
     }
 

@@ -368,7 +368,8 @@ impl Rules {
         };
         match call {
             Call::SessionStart(..) => {
-                Err("track_session_start while a session is active: call track_complete or track_session_end first".into())
+                Err("track_session_start while a session is active: call track_complete or track_session_end first"
+                    .into())
             }
             Call::Play => playback_change(),
             Call::Pause | Call::BufferStart | Call::SeekStart => {
@@ -438,7 +439,9 @@ impl Rules {
             }
             Call::Error(id) if id.trim().is_empty() => Err("track_error needs a non-empty error id".into()),
             // The API requires qoeDataDetails on bitrateChange (found by the tracker_calls fuzz target).
-            Call::BitrateChange if media.qoe.is_none() => Err("bitrate change without QoE: call update_qoe first".into()),
+            Call::BitrateChange if media.qoe.is_none() => {
+                Err("bitrate change without QoE: call update_qoe first".into())
+            }
             Call::Complete
             | Call::SessionEnd
             | Call::Error(_)
@@ -765,7 +768,11 @@ mod tests {
     use crate::tracker::objects::MediaType;
 
     fn rules() -> Rules {
-        Rules::new(Settings { channel: None, main_ping_interval: Duration::from_secs(10), ad_ping_interval: Duration::from_secs(1) })
+        Rules::new(Settings {
+            channel: None,
+            main_ping_interval: Duration::from_secs(10),
+            ad_ping_interval: Duration::from_secs(1),
+        })
     }
 
     fn at(ms: i64) -> Stamp {

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mediaedge::{ClockChoice, Client, PlayerDetails, PlayerDetailsSource, Qoe, SessionEvent};
+use mediaedge::{Client, ClockChoice, PlayerDetails, PlayerDetailsSource, Qoe, SessionEvent};
 use mediaedge_emulator::{Emulator, Recorded};
 
 /// 2026-11-28T00:00:00.000Z: every manual-clock test starts here.
@@ -24,8 +24,11 @@ pub fn manual_client(emulator: &Emulator) -> Client {
 }
 
 pub fn manual_client_with(emulator: &Emulator, streaming_extra: &str, native_extra: &str) -> Client {
-    Client::with_clock(&config_json(emulator, streaming_extra, native_extra), ClockChoice::Manual { start_unix_ms: START_MS })
-        .expect("valid test config")
+    Client::with_clock(
+        &config_json(emulator, streaming_extra, native_extra),
+        ClockChoice::Manual { start_unix_ms: START_MS },
+    )
+    .expect("valid test config")
 }
 
 /// A player whose playhead the test sets, counting how often the library asks.
@@ -60,8 +63,7 @@ impl PlayerDetailsSource for Player {
     }
 }
 
-pub const START_XDM: &str =
-    r#"{"eventType":"media.sessionStart","mediaCollection":{"sessionDetails":{"name":"episode-1","length":600,"contentType":"VOD"}}}"#;
+pub const START_XDM: &str = r#"{"eventType":"media.sessionStart","mediaCollection":{"sessionDetails":{"name":"episode-1","length":600,"contentType":"VOD"}}}"#;
 
 pub fn event(event_type: &str) -> String {
     format!(r#"{{"eventType":"media.{event_type}"}}"#)
@@ -88,12 +90,9 @@ pub fn record_events(client: &Client) -> Arc<Mutex<Vec<SessionEvent>>> {
     seen
 }
 
-pub const CHAPTER_START: &str =
-    r#"{"eventType":"media.chapterStart","mediaCollection":{"chapterDetails":{"index":1,"length":120,"offset":0,"friendlyName":"intro"}}}"#;
-pub const AD_BREAK_START: &str =
-    r#"{"eventType":"media.adBreakStart","mediaCollection":{"advertisingPodDetails":{"index":1,"offset":10,"friendlyName":"mid"}}}"#;
-pub const AD_START: &str =
-    r#"{"eventType":"media.adStart","mediaCollection":{"advertisingDetails":{"name":"ad-1","length":15,"podPosition":1}}}"#;
+pub const CHAPTER_START: &str = r#"{"eventType":"media.chapterStart","mediaCollection":{"chapterDetails":{"index":1,"length":120,"offset":0,"friendlyName":"intro"}}}"#;
+pub const AD_BREAK_START: &str = r#"{"eventType":"media.adBreakStart","mediaCollection":{"advertisingPodDetails":{"index":1,"offset":10,"friendlyName":"mid"}}}"#;
+pub const AD_START: &str = r#"{"eventType":"media.adStart","mediaCollection":{"advertisingDetails":{"name":"ad-1","length":15,"podPosition":1}}}"#;
 
 /// A player whose playhead moves one step per question, like a player that keeps playing
 /// while virtual time passes between pings.
@@ -119,11 +118,7 @@ impl PlayerDetailsSource for MovingPlayer {
 /// Requests the backend took, each request ID once: what the backend really holds.
 pub fn delivered(requests: &[Recorded]) -> Vec<Recorded> {
     let mut seen = std::collections::HashSet::new();
-    requests
-        .iter()
-        .filter(|r| r.landed && seen.insert(r.request_id.clone()))
-        .cloned()
-        .collect()
+    requests.iter().filter(|r| r.landed && seen.insert(r.request_id.clone())).cloned().collect()
 }
 
 /// Whether a recorded sessionStart asked to resume a lost session.
@@ -153,7 +148,12 @@ impl mediaedge::delivery::transport::Transport for InProcess {
 
 /// A manual-clock client whose requests go to `emulator` in process.
 pub fn in_process_client(emulator: &Arc<Emulator>, native_extra: &str) -> Client {
-    let config = mediaedge::config::Config::from_json(&config_json(emulator, "", native_extra)).expect("valid test config");
-    Client::with_transport(config, ClockChoice::Manual { start_unix_ms: START_MS }, Arc::new(InProcess(Arc::clone(emulator))))
-        .expect("client starts")
+    let config =
+        mediaedge::config::Config::from_json(&config_json(emulator, "", native_extra)).expect("valid test config");
+    Client::with_transport(
+        config,
+        ClockChoice::Manual { start_unix_ms: START_MS },
+        Arc::new(InProcess(Arc::clone(emulator))),
+    )
+    .expect("client starts")
 }
