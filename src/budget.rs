@@ -20,10 +20,20 @@ pub enum Class {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Reservation {
     Granted,
-    /// No room: evict this queued ping (sequence number, session key) and try again.
-    Evict(u64, u64),
+    /// No room: evict this queued ping and try again.
+    Evict {
+        session: u64,
+        seq: u64,
+    },
     /// No room and no ping left to evict.
     Full,
+}
+
+/// A ping in the queue: its session's key and its sequence number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueuedPing {
+    pub session: u64,
+    pub seq: u64,
 }
 
 pub struct Budget {
@@ -33,7 +43,7 @@ pub struct Budget {
     bytes: usize,
     peak_events: usize,
     peak_bytes: usize,
-    /// Queued pings by sequence number (oldest first) with their session's key.
+    /// Queued pings: sequence number (oldest first) to their session's key.
     pings: BTreeMap<u64, u64>,
 }
 
@@ -50,26 +60,26 @@ impl Budget {
     }
 
     /// Takes room for one event of `size` bytes, or says which ping to evict first. A granted
-    /// ping (`ping: Some((seq, session))`) becomes evictable itself.
-    pub fn reserve(&mut self, size: usize, class: Class, ping: Option<(u64, u64)>) -> Reservation {
+    /// ping (`ping: Some(QueuedPing { .. })`) becomes evictable itself.
+    pub fn reserve(&mut self, size: usize, class: Class, ping: Option<QueuedPing>) -> Reservation {
         let (max_events, max_bytes) = self.limits(class);
         if self.events < max_events && self.bytes + size <= max_bytes {
             self.force(size, ping);
             return Reservation::Granted;
         }
         match self.pings.pop_first() {
-            Some((seq, session)) => Reservation::Evict(seq, session),
+            Some((seq, session)) => Reservation::Evict { session, seq },
             None => Reservation::Full,
         }
     }
 
     /// Takes room regardless of the limits (the few events a resume re-sends).
-    pub fn force(&mut self, size: usize, ping: Option<(u64, u64)>) {
+    pub fn force(&mut self, size: usize, ping: Option<QueuedPing>) {
         self.events += 1;
         self.bytes += size;
         self.peak_events = self.peak_events.max(self.events);
         self.peak_bytes = self.peak_bytes.max(self.bytes);
-        if let Some((seq, session)) = ping {
+        if let Some(QueuedPing { session, seq }) = ping {
             self.pings.insert(seq, session);
         }
     }
@@ -94,13 +104,13 @@ mod tests {
     #[test]
     fn oldest_ping_is_offered_for_eviction_when_full() {
         let mut budget = Budget::new(2, 1000);
-        assert_eq!(budget.reserve(10, Class::Ping, Some((1, 7))), Reservation::Granted);
-        assert_eq!(budget.reserve(10, Class::Ping, Some((2, 8))), Reservation::Granted);
-        assert_eq!(budget.reserve(10, Class::Ordinary, None), Reservation::Evict(1, 7));
+        assert_eq!(budget.reserve(10, Class::Ping, Some(QueuedPing { session: 7, seq: 1 })), Reservation::Granted);
+        assert_eq!(budget.reserve(10, Class::Ping, Some(QueuedPing { session: 8, seq: 2 })), Reservation::Granted);
+        assert_eq!(budget.reserve(10, Class::Ordinary, None), Reservation::Evict { session: 7, seq: 1 });
         budget.release(10, 1);
         assert_eq!(budget.reserve(10, Class::Ordinary, None), Reservation::Granted);
         // Seq 2 is the only ping left; once it is gone nothing can be evicted.
-        assert_eq!(budget.reserve(10, Class::Ordinary, None), Reservation::Evict(2, 8));
+        assert_eq!(budget.reserve(10, Class::Ordinary, None), Reservation::Evict { session: 8, seq: 2 });
         budget.release(10, 2);
         assert_eq!(budget.reserve(10, Class::Ordinary, None), Reservation::Granted);
         assert_eq!(budget.reserve(10, Class::Ordinary, None), Reservation::Full);

@@ -9,12 +9,10 @@ use parking_lot::{Condvar, Mutex};
 
 use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::config::{Config, Consent};
-use crate::delivery::response::is_location_hint;
 use crate::delivery::transport::{Transport, UreqTransport};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Listener, SessionEvent};
-use crate::limits::MAX_LOCATION_HINT_BYTES;
 use crate::log::{Level, LogSink};
 use crate::scheduler::on_scheduler_thread;
 use crate::session::{Backend, Phase, PlayerDetailsSource, SessionCore};
@@ -118,14 +116,7 @@ impl Client {
                     // caller's callbacks) any more.
                     let _alive = scheduler_alive;
                     let engine = scheduler_engine;
-                    let e = &engine;
-                    // A panic in one timer (a bug) must not stop every session's pings.
-                    let fire = |timer| {
-                        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| e.fire(timer))).is_err() {
-                            e.logger.log(Level::Error, || format!("internal error firing {timer:?}"));
-                        }
-                    };
-                    e.scheduler.run(e.clock.as_ref(), e.manual_clock.as_deref(), &fire);
+                    engine.run_scheduler();
                 })
                 .map_err(spawn_failed)?,
         );
@@ -138,7 +129,7 @@ impl Client {
                     .spawn(move || {
                         let _alive = worker_alive;
                         let engine = worker_engine;
-                        crate::delivery::run_worker(&engine)
+                        engine.run_delivery_worker();
                     })
                     .map_err(spawn_failed)?,
             );
@@ -147,7 +138,7 @@ impl Client {
     }
 
     pub fn config(&self) -> &Config {
-        &self.engine.config
+        self.engine.config()
     }
 
     /// Starts an automatic session: the library reads playhead and QoE from `details` and pings.
@@ -169,7 +160,7 @@ impl Client {
             Position::Start,
             Mode::Automatic,
             || Some(details.player_details()),
-            &self.engine.config,
+            self.engine.config(),
         )?;
         let core = SessionCore::new(0, Mode::Automatic, Some(player_id.to_string()), Some(details));
         let core = self.engine.start_session(core, start)?;
@@ -180,7 +171,7 @@ impl Client {
     pub fn start_manual(&self, start_xdm: &str) -> Result<Session> {
         self.engine.check_startable()?;
         let document = xdm::parse_document(start_xdm)?;
-        let start = xdm::prepare(document, Position::Start, Mode::Manual, || None, &self.engine.config)?;
+        let start = xdm::prepare(document, Position::Start, Mode::Manual, || None, self.engine.config())?;
         let core = SessionCore::new(0, Mode::Manual, None, None);
         let core = self.engine.start_session(core, start)?;
         Ok(Session { engine: Arc::clone(&self.engine), core })
@@ -234,20 +225,7 @@ impl Client {
     /// where the backend now keeps the session's state, and a request elsewhere would not find
     /// it. `InvalidArgument` for anything but 1 to 64 letters, digits, `-` and `_`.
     pub fn set_location_hint(&self, hint: Option<&str>) -> Result<()> {
-        let hint = hint.filter(|h| !h.is_empty());
-        if let Some(h) = hint {
-            if h.len() > MAX_LOCATION_HINT_BYTES {
-                return Err(crate::limits::too_long("hint", MAX_LOCATION_HINT_BYTES));
-            }
-            if !is_location_hint(h) {
-                return Err(Error::new(
-                    ErrorKind::InvalidArgument,
-                    format!("hint: expected letters, digits, '-' or '_', got {h:?}"),
-                ));
-            }
-        }
-        self.engine.set_location_hint(hint.map(str::to_string));
-        Ok(())
+        self.engine.set_location_hint(hint)
     }
 
     /// Adobe's `Edge.getLocationHint`: the hint later requests go to, the caller's or the
@@ -259,7 +237,7 @@ impl Client {
     /// Replaces the log sink once no call to the old one is in progress. `WrongState` from
     /// inside the sink itself.
     pub fn set_logger(&self, level: Level, sink: Option<LogSink>) -> Result<()> {
-        if self.engine.logger.set_sink(level, sink) {
+        if self.engine.logger().set_sink(level, sink) {
             Ok(())
         } else {
             Err(Error::new(ErrorKind::WrongState, "the log callback cannot be replaced from inside itself"))
@@ -281,7 +259,7 @@ impl Client {
     /// applied, and what remains waits for a timer (a retry, on a manual clock: for the clock).
     /// Lets a test advance the clock, wait until idle, then assert.
     pub fn wait_idle(&self, timeout: Duration) -> Result<()> {
-        if self.engine.ready.wait_idle(Instant::now() + timeout) {
+        if self.engine.wait_idle(Instant::now() + timeout) {
             Ok(())
         } else {
             Err(Error::new(ErrorKind::Timeout, format!("requests still in flight after {} ms", timeout.as_millis())))
@@ -291,23 +269,13 @@ impl Client {
     /// Moves a manual clock forward; every timer due by then has fired (pings made, callbacks
     /// called) when this returns.
     pub fn advance_clock(&self, by: Duration) -> Result<()> {
-        let Some(manual) = &self.engine.manual_clock else {
-            return Err(Error::new(
-                ErrorKind::WrongState,
-                "the client runs on the system clock; create it with a manual clock",
-            ));
-        };
         if on_scheduler_thread() {
             return Err(Error::new(
                 ErrorKind::WrongState,
                 "the clock cannot be advanced from a callback on the scheduler thread",
             ));
         }
-        if self.engine.scheduler.advance(manual, by) {
-            Ok(())
-        } else {
-            Err(Error::new(ErrorKind::ClientClosed, "the client was shut down"))
-        }
+        self.engine.advance_clock(by)
     }
 
     pub fn pending_events(&self) -> usize {
@@ -357,13 +325,13 @@ impl Client {
         // No callback runs once this returns: these wait for calls in progress, and a straggling
         // worker finds its outcome already dropped and nothing to call.
         let _ = self.engine.set_listener(None);
-        self.engine.logger.set_sink(Level::Error, None);
+        self.engine.logger().set_sink(Level::Error, None);
     }
 }
 
 impl Drop for Client {
     fn drop(&mut self) {
-        let timeout = self.engine.config.shutdown_timeout;
+        let timeout = self.engine.config().shutdown_timeout;
         self.stop(timeout);
     }
 }

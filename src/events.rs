@@ -60,7 +60,9 @@ impl SessionEvent {
     }
 }
 
-pub type Listener = Arc<dyn Fn(&SessionEvent) + Send + Sync>;
+/// The caller's session-event callback.
+pub type ListenerFn = dyn Fn(&SessionEvent) + Send + Sync;
+pub type Listener = Arc<ListenerFn>;
 
 /// Events decided together under one lock, and how many queued events they finish (counted off
 /// only once the listener has heard of them, so that a returned flush means the callbacks ran).

@@ -3,6 +3,7 @@
 //! The Rust core knows nothing of C; [`ffi`] is the only module that touches raw pointers.
 
 mod budget;
+mod callback;
 pub mod client;
 pub mod clock;
 pub mod config;

@@ -1,11 +1,10 @@
 //! Logging: silent by default, to a callback when one is set, or to stderr when the
 //! `MEDIAEDGE_LOG` environment variable names a level and no callback is set.
 
-use std::cell::Cell;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
-use parking_lot::RwLock;
+use crate::callback::CallbackSlot;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 #[repr(u8)]
@@ -47,18 +46,16 @@ impl Level {
     }
 }
 
-pub type LogSink = Arc<dyn Fn(Level, &str) + Send + Sync>;
-
-thread_local! {
-    static IN_SINK: Cell<bool> = const { Cell::new(false) };
-}
+/// The caller's log callback.
+pub type SinkFn = dyn Fn(Level, &str) + Send + Sync;
+pub type LogSink = Arc<SinkFn>;
 
 /// 0 means off.
 const OFF: u8 = 0;
 
 pub struct Logger {
     level: AtomicU8,
-    sink: RwLock<Option<LogSink>>,
+    sink: CallbackSlot<SinkFn>,
 }
 
 impl Logger {
@@ -68,20 +65,18 @@ impl Logger {
         let sink: Option<LogSink> = env_level.map(|_| {
             Arc::new(|level: Level, message: &str| eprintln!("mediaedge [{}] {message}", level.name())) as LogSink
         });
-        Logger { level: AtomicU8::new(env_level.map(|l| l as u8).unwrap_or(OFF)), sink: RwLock::new(sink) }
+        Logger { level: AtomicU8::new(env_level.map(|l| l as u8).unwrap_or(OFF)), sink: CallbackSlot::new(sink) }
     }
 
     /// Replaces the sink once no call to the old one is in progress; `None` turns logging off.
     /// Returns false (and changes nothing) when called from inside the sink, where that wait
     /// would never end.
     pub fn set_sink(&self, level: Level, sink: Option<LogSink>) -> bool {
-        if IN_SINK.with(Cell::get) {
+        let enabled = sink.is_some();
+        if self.sink.replace(sink).is_err() {
             return false;
         }
-        let enabled = sink.is_some();
-        let old = std::mem::replace(&mut *self.sink.write(), sink);
         self.level.store(if enabled { level as u8 } else { OFF }, Ordering::Release);
-        drop(old);
         true
     }
 
@@ -94,13 +89,8 @@ impl Logger {
         if !self.enabled(level) {
             return;
         }
-        // A shared, recursive read: sinks on several threads run at once and may call into the
-        // library; only replacing the sink waits for them.
-        let sink = self.sink.read_recursive();
-        if let Some(sink) = sink.as_ref() {
-            let was_inside = IN_SINK.with(|f| f.replace(true));
-            sink(level, &message());
-            IN_SINK.with(|f| f.set(was_inside));
-        }
+        // Sinks on several threads run at once and may call into the library; only replacing
+        // the sink waits for them (see `CallbackSlot`).
+        self.sink.call(|sink| sink(level, &message()));
     }
 }

@@ -67,6 +67,13 @@ pub struct Outgoing {
     pub first_failure: Option<Duration>,
 }
 
+impl Outgoing {
+    /// A new event, not yet attempted.
+    pub fn new(seq: u64, event_type: EventType, xdm: Map<String, Value>, size: usize) -> Outgoing {
+        Outgoing { seq, event_type, xdm, size, request_id: None, attempts: 0, first_failure: None }
+    }
+}
+
 pub struct SessionState {
     pub backend: Backend,
     /// sessionEnd or sessionComplete is queued: nothing more is accepted.

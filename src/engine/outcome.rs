@@ -1,25 +1,27 @@
-//! Sending the head of a session's queue and applying what came back: success, retry, refusal,
-//! and the loss of the backend session (resumed for automatic sessions, reported for manual ones).
+//! What to send for a session, and what an answer means: success, retry, refusal, and the
+//! loss of the backend session (resumed for automatic sessions, reported for manual ones).
+//! Delivery asks through [`Handler`] and does the HTTP.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{new_uuid, random_unit, AfterUnlock, Engine};
+use super::ids::{new_uuid, random_unit};
+use super::notify::AfterUnlock;
+use super::send::queued_size;
+use super::Engine;
 use crate::clock::format_timestamp;
 use crate::delivery::policy::{self, Verdict};
 use crate::delivery::response;
-use crate::delivery::transport::{FailureKind, HttpReply, TransportError};
+use crate::delivery::transport::FailureKind;
+use crate::delivery::{Handler, HttpResult, Request};
 use crate::events::SessionEventKind;
 use crate::log::Level;
 use crate::resume::resume_events;
-use crate::scheduler::Timer;
 use crate::session::{Backend, Outgoing, SessionCore, SessionState};
 use crate::stats::{Counters, DropReason};
 use crate::xdm::{EventType, Mode};
-
-type HttpResult = std::result::Result<HttpReply, TransportError>;
 
 /// The backend closes a session after this long without events…
 const BACKEND_IDLE_CLOSE: Duration = Duration::from_secs(10 * 60);
@@ -37,27 +39,10 @@ fn outcome_text(result: &HttpResult) -> String {
     }
 }
 
-impl Engine {
-    fn request_url(&self, event_type: EventType, request_id: &str) -> String {
-        let hint = self.location_hint();
-        let mut url = self.config.edge_origin();
-        url.push('/');
-        url.push_str(&self.config.edge_base_path);
-        if let Some(hint) = hint {
-            url.push('/');
-            url.push_str(&hint);
-        }
-        url.push_str("/va/v1/");
-        url.push_str(event_type.action());
-        url.push_str("?configId=");
-        url.push_str(&self.config.datastream_id);
-        url.push_str("&requestId=");
-        url.push_str(request_id);
-        url
-    }
-
-    /// Sends the head of the session's FIFO and applies the outcome. Called on a delivery worker.
-    pub fn deliver_head(&self, core: &Arc<SessionCore>) {
+impl Handler<Arc<SessionCore>> for Engine {
+    /// The request for the head of the session's FIFO, with the session ID filled in. Called on
+    /// a delivery worker.
+    fn next_request(&self, core: &Arc<SessionCore>) -> Option<Request> {
         let mut after = AfterUnlock::default();
         let request = {
             let mut state = core.state.lock();
@@ -88,27 +73,30 @@ impl Engine {
                     }
                 }
                 let request_id = head.request_id.get_or_insert_with(new_uuid).clone();
-                let request = (head.seq, head.event_type, crate::xdm::request_body(&head.xdm), request_id);
+                let request = Request {
+                    action: head.event_type.action(),
+                    request_id,
+                    body: crate::xdm::request_body(&head.xdm),
+                    tag: head.seq,
+                };
                 state.in_flight = true;
                 Some(request)
             }
         };
         self.finish(core, after);
-        let Some((seq, event_type, body, request_id)) = request else { return };
-        let url = self.request_url(event_type, &request_id);
-        let started = Instant::now();
-        let result = self.transport.post_json(&url, &body);
-        self.logger.log(Level::Debug, || {
-            let path = url.split('?').next().unwrap_or_default();
-            let outcome = match &result {
-                Ok(reply) => reply.status.to_string(),
-                Err(e) => format!("error: {}", e.message),
-            };
-            format!("POST {path} -> {outcome} in {} ms", started.elapsed().as_millis())
-        });
-        self.apply_outcome(core, seq, event_type, result);
+        request
     }
 
+    fn answered(&self, core: &Arc<SessionCore>, seq: u64, _action: &'static str, result: HttpResult) {
+        self.apply_outcome(core, seq, result);
+    }
+
+    fn describe(&self, core: &Arc<SessionCore>) -> String {
+        format!("session {}", core.key)
+    }
+}
+
+impl Engine {
     /// An automatic session whose backend must have closed it is resumed before its next event:
     /// when delivery has been failing for longer than the backend's idle timeout, or when the
     /// session is close to 24 h old. (Anything this misses, the backend answers with a 404,
@@ -133,7 +121,7 @@ impl Engine {
         }
     }
 
-    fn apply_outcome(&self, core: &Arc<SessionCore>, seq: u64, event_type: EventType, result: HttpResult) {
+    fn apply_outcome(&self, core: &Arc<SessionCore>, seq: u64, result: HttpResult) {
         if result.is_ok() {
             Counters::add(&self.counters.requests_answered, 1);
         }
@@ -142,12 +130,13 @@ impl Engine {
         {
             let mut state = core.state.lock();
             state.in_flight = false;
-            if state.outbox.front().map(|head| head.seq) != Some(seq) {
+            let Some(event_type) = state.outbox.front().filter(|head| head.seq == seq).map(|head| head.event_type)
+            else {
                 // Dropped while in flight (consent withdrawn, client freed): already counted and
                 // reported.
                 state.busy = false;
                 return;
-            }
+            };
             let now = self.clock.now();
             match verdict {
                 Verdict::Success if event_type == EventType::SessionStart => {
@@ -156,7 +145,7 @@ impl Engine {
                         Ok(started) => {
                             self.pop_head(&mut state, None, &mut after);
                             if let Some((hint, ttl)) = started.location_hint {
-                                self.learn_location_hint(hint, ttl);
+                                self.delivery.endpoint().learn_location_hint(hint, ttl, now);
                             }
                             state.backend = Backend::Known(started.session_id.clone());
                             state.backend_since = now;
@@ -225,7 +214,7 @@ impl Engine {
                                 delay.as_millis()
                             )
                         });
-                        self.scheduler.arm(now + delay, Timer::Retry { session: core.key });
+                        self.arm_retry(core, now + delay);
                         // Still busy: nothing else of this session goes out before the retry.
                         return;
                     }
@@ -258,7 +247,7 @@ impl Engine {
                 }
             }
             if state.head_sendable() && self.may_send() {
-                self.ready.push(Arc::clone(core));
+                self.delivery.push(Arc::clone(core));
             } else {
                 state.busy = false;
             }
@@ -268,18 +257,6 @@ impl Engine {
             after.seal(core);
         }
         self.finish(core, after);
-    }
-
-    /// Removes the head: delivered (`reason` None) or dropped for `reason`.
-    fn pop_head(&self, state: &mut SessionState, reason: Option<DropReason>, after: &mut AfterUnlock) {
-        if let Some(head) = state.outbox.pop_front() {
-            self.budget.lock().release(head.size, head.seq);
-            match reason {
-                None => Counters::add(&self.counters.events_sent, 1),
-                Some(reason) => self.counters.dropped(reason, 1),
-            }
-            after.finished_events += 1;
-        }
     }
 
     fn mark_finished(&self, core: &SessionCore, state: &mut SessionState, after: &mut AfterUnlock) {
@@ -373,21 +350,13 @@ impl Engine {
             for (event_type, mut xdm) in events.into_iter().rev() {
                 // A restatement is a new event, not a retry: it gets an `_id` of its own.
                 xdm.insert("_id".into(), Value::String(new_uuid()));
-                let seq = self.next_seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let size = super::queued_size(&xdm);
+                let seq = self.next_seq();
+                let size = queued_size(&xdm);
                 budget.force(size, None);
-                state.outbox.push_front(Outgoing {
-                    seq,
-                    event_type,
-                    xdm,
-                    size,
-                    request_id: None,
-                    attempts: 0,
-                    first_failure: None,
-                });
+                state.outbox.push_front(Outgoing::new(seq, event_type, xdm, size));
             }
         }
-        *self.pending.lock() += added;
+        self.event_queued(added);
         Counters::add(&self.counters.events_queued, added as u64);
         let old = match std::mem::replace(&mut state.backend, Backend::Pending) {
             Backend::Known(id) => id,

@@ -60,7 +60,7 @@ pub struct Tracker {
 impl Tracker {
     pub(crate) fn new(engine: Arc<Engine>, config_json: Option<&str>) -> Result<Tracker> {
         engine.check_startable()?;
-        let settings = crate::config::TrackerConfig::from_json(config_json, &engine.config)?;
+        let settings = crate::config::TrackerConfig::from_json(config_json, engine.config())?;
         let key = engine.next_key();
         let core = Arc::new(TrackerCore {
             key,
@@ -158,7 +158,7 @@ impl Ticking for TrackerCore {
                     if !started {
                         state.rules.abandon_session();
                     }
-                    engine.logger.log(crate::log::Level::Warn, || format!("tracker {}: {e}", self.key));
+                    engine.logger().log(crate::log::Level::Warn, || format!("tracker {}: {e}", self.key));
                     Vec::new()
                 }
             };
@@ -170,7 +170,7 @@ impl Ticking for TrackerCore {
 }
 
 fn stamp(engine: &Engine) -> Stamp {
-    Stamp { mono_ms: engine.clock.now().as_millis() as i64, wall_ms: engine.clock.wall_ms() }
+    Stamp { mono_ms: engine.clock().now().as_millis() as i64, wall_ms: engine.clock().wall_ms() }
 }
 
 impl TrackerCore {
@@ -302,5 +302,5 @@ fn prepare(engine: &Engine, emitted: Emitted, position: Position) -> Result<Prep
     doc.insert("timestamp".into(), Value::from(format_timestamp(wall_ms)));
     doc.insert("mediaCollection".into(), Value::Object(media));
     let details = PlayerDetails { playhead: playhead as f64, ..PlayerDetails::default() };
-    xdm::prepare(doc, position, Mode::Automatic, || Some(details), &engine.config)
+    xdm::prepare(doc, position, Mode::Automatic, || Some(details), engine.config())
 }

@@ -1,0 +1,78 @@
+//! The queue of sessions waiting for a delivery worker, and the count that tells when delivery
+//! is idle.
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use parking_lot::{Condvar, Mutex};
+
+pub struct ReadyQueue<S> {
+    state: Mutex<Queue<S>>,
+    available: Condvar,
+    idle: Condvar,
+}
+
+struct Queue<S> {
+    sessions: VecDeque<S>,
+    shut_down: bool,
+    /// Sessions queued or on a worker: zero means no request is in flight or about to be.
+    outstanding: usize,
+}
+
+impl<S> ReadyQueue<S> {
+    pub fn new() -> ReadyQueue<S> {
+        ReadyQueue {
+            state: Mutex::new(Queue { sessions: VecDeque::new(), shut_down: false, outstanding: 0 }),
+            available: Condvar::new(),
+            idle: Condvar::new(),
+        }
+    }
+
+    pub fn push(&self, session: S) {
+        let mut state = self.state.lock();
+        state.sessions.push_back(session);
+        state.outstanding += 1;
+        self.available.notify_one();
+    }
+
+    /// A worker is done with a session it popped (it may have pushed it again meanwhile).
+    pub fn done(&self) {
+        let mut state = self.state.lock();
+        state.outstanding -= 1;
+        if state.outstanding == 0 {
+            self.idle.notify_all();
+        }
+    }
+
+    /// Waits until no session is queued for delivery or on a worker. True if that happened
+    /// before `deadline`.
+    pub fn wait_idle(&self, deadline: Instant) -> bool {
+        let mut state = self.state.lock();
+        while state.outstanding > 0 && !state.shut_down {
+            if self.idle.wait_until(&mut state, deadline).timed_out() {
+                break;
+            }
+        }
+        state.outstanding == 0
+    }
+
+    /// The next session to serve; `None` once shut down.
+    pub fn pop(&self) -> Option<S> {
+        let mut state = self.state.lock();
+        loop {
+            if state.shut_down {
+                return None;
+            }
+            if let Some(session) = state.sessions.pop_front() {
+                return Some(session);
+            }
+            self.available.wait(&mut state);
+        }
+    }
+
+    pub fn shutdown(&self) {
+        self.state.lock().shut_down = true;
+        self.available.notify_all();
+        self.idle.notify_all();
+    }
+}

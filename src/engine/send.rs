@@ -1,0 +1,289 @@
+//! The send path: an event's checks, its room in the queue limits, its stamps (`timestamp`,
+//! `_id`), and its place in the session's FIFO. Also the sessionEnd the library sends for a
+//! session its caller let go of.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use super::ids::new_uuid;
+use super::notify::AfterUnlock;
+use super::Engine;
+use crate::budget::{Class, QueuedPing, Reservation};
+use crate::clock::format_timestamp;
+use crate::error::{Error, ErrorKind, Result};
+use crate::log::Level;
+use crate::session::{Backend, Outgoing, SessionCore, SessionState};
+use crate::stats::{Counters, DropReason};
+use crate::xdm::{self, EventType, Mode, Prepared};
+
+/// What an event adds to its JSON when it is sent: the request's envelope, the timestamp, the
+/// playhead and session ID, the configuration's defaults.
+const SENT_OVERHEAD: usize = 128;
+
+/// JSON bytes an event costs in the queue: its document as serialized, plus what sending adds.
+pub(super) fn queued_size(xdm: &Map<String, Value>) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = serde_json::to_writer(&mut count, xdm);
+    count.0 + SENT_OVERHEAD
+}
+
+impl Engine {
+    /// Whether a session may start at all (client open, consent not out): checked before the
+    /// start document is even parsed.
+    pub fn check_startable(&self) -> Result<()> {
+        if self.is_closed() {
+            return Err(Error::new(ErrorKind::ClientClosed, "the client was shut down"));
+        }
+        self.check_consent()
+    }
+
+    /// Validates and queues a caller's event.
+    pub fn send(&self, core: &Arc<SessionCore>, xdm_text: &str) -> Result<()> {
+        self.send_checked(core, xdm::parse_document(xdm_text)?, Some(xdm_text.len()))
+    }
+
+    /// Validates and queues a caller's event given as a parsed document.
+    pub fn send_document(&self, core: &Arc<SessionCore>, document: Map<String, Value>) -> Result<()> {
+        self.send_checked(core, document, None)
+    }
+
+    /// Queues a library-made, already checked event (a tracker's).
+    pub fn enqueue_event(&self, core: &Arc<SessionCore>, prepared: Prepared) -> Result<()> {
+        self.enqueue(core, prepared, None)
+    }
+
+    /// `text_len`: the size of the caller's JSON text, when there was one; it stands for the
+    /// event's size in the queue limits (saving the player's thread a serialization).
+    fn send_checked(
+        &self,
+        core: &Arc<SessionCore>,
+        document: Map<String, Value>,
+        text_len: Option<usize>,
+    ) -> Result<()> {
+        // Cheap refusals first, so a dead session does not cost the player a callback.
+        self.check_accepting(&core.state.lock())?;
+        let prepared = xdm::prepare(document, xdm::Position::Later, core.mode, || core.read_player(), &self.config)?;
+        if core.mode == Mode::Manual {
+            let given = prepared.xdm.get("mediaCollection").and_then(|m| m.get("sessionID")).and_then(Value::as_str);
+            match &core.state.lock().backend {
+                Backend::Known(id) if Some(id.as_str()) == given => {}
+                Backend::Known(_) => {
+                    return Err(Error::new(
+                        ErrorKind::InvalidEvent,
+                        "mediaCollection.sessionID: does not match this session's ID",
+                    ))
+                }
+                _ => return Err(Error::new(ErrorKind::NotReady, "the session ID is not known yet")),
+            }
+        }
+        self.enqueue_sized(core, prepared, None, text_len)
+    }
+
+    fn check_accepting(&self, state: &SessionState) -> Result<()> {
+        if self.is_closed() {
+            return Err(Error::new(ErrorKind::ClientClosed, "the client was shut down"));
+        }
+        self.check_consent()?;
+        if let Backend::Failed(reason) = &state.backend {
+            return Err(Error::new(ErrorKind::SessionFailed, format!("the session failed: {reason}")));
+        }
+        if state.end_queued {
+            return Err(Error::new(ErrorKind::SessionEnded, "the session has ended; it takes no more events"));
+        }
+        Ok(())
+    }
+
+    /// A client-wide number for a queued event, in queueing order.
+    pub(super) fn next_seq(&self) -> u64 {
+        self.next_seq.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Takes room in the queue limits for one event, evicting the oldest queued pings if need
+    /// be. `Ok(false)`: a ping that found no room (counted as dropped).
+    fn reserve(&self, session: u64, seq: u64, size: usize, class: Class) -> Result<bool> {
+        loop {
+            let ping = (class == Class::Ping).then_some(QueuedPing { session, seq });
+            let reservation = self.budget.lock().reserve(size, class, ping);
+            match reservation {
+                Reservation::Granted => return Ok(true),
+                Reservation::Evict { session, seq } => self.evict_ping(session, seq),
+                Reservation::Full if class == Class::Ping => {
+                    Counters::add(&self.counters.events_queued, 1);
+                    self.counters.dropped(DropReason::QueueFull, 1);
+                    return Ok(false);
+                }
+                Reservation::Full => {
+                    Counters::add(&self.counters.refused_queue_full, 1);
+                    let (events, bytes, _, _) = self.budget.lock().usage();
+                    return Err(Error::new(
+                        ErrorKind::QueueFull,
+                        format!(
+                            "the queues are full ({events} events, {bytes} bytes waiting; limits native.maxQueuedEvents {} and native.maxQueuedBytes {})",
+                            self.config.max_queued_events, self.config.max_queued_bytes
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Drops a queued ping to make room, unless it is already on its way.
+    fn evict_ping(&self, session: u64, seq: u64) {
+        let Some(core) = self.table.get(session) else { return };
+        let removed = {
+            let mut state = core.state.lock();
+            match state.outbox.iter().position(|o| o.seq == seq) {
+                Some(0) if state.busy => None,
+                Some(index) => state.outbox.remove(index),
+                None => None,
+            }
+        };
+        if let Some(ping) = removed {
+            self.budget.lock().release(ping.size, ping.seq);
+            self.counters.dropped(DropReason::QueueFull, 1);
+            self.logger.log(Level::Debug, || {
+                format!("session {session}: oldest ping dropped to stay within the queue limits")
+            });
+            self.event_done(1);
+        }
+    }
+
+    /// Puts a checked event at the back of the session's FIFO, stamps its time, re-arms the ping
+    /// timer and hands the session to delivery if it was idle. `ping_for` is set for a ping: the
+    /// due time it was made for; it is dropped if an event moved the due time meanwhile.
+    pub(super) fn enqueue(
+        &self,
+        core: &Arc<SessionCore>,
+        prepared: Prepared,
+        ping_for: Option<Duration>,
+    ) -> Result<()> {
+        self.enqueue_sized(core, prepared, ping_for, None)
+    }
+
+    /// `text_len`: see `send_checked`; otherwise the size is measured.
+    fn enqueue_sized(
+        &self,
+        core: &Arc<SessionCore>,
+        prepared: Prepared,
+        ping_for: Option<Duration>,
+        text_len: Option<usize>,
+    ) -> Result<()> {
+        let seq = self.next_seq();
+        let size = text_len.map_or_else(|| queued_size(&prepared.xdm), |len| len + SENT_OVERHEAD);
+        let class = match prepared.event_type {
+            EventType::Ping => Class::Ping,
+            t if t.is_lifecycle() => Class::Lifecycle,
+            _ => Class::Ordinary,
+        };
+        if !self.reserve(core.key, seq, size, class)? {
+            return Ok(());
+        }
+        let mut after = AfterUnlock::default();
+        {
+            let mut state = core.state.lock();
+            let stale_ping = ping_for.is_some_and(|due| due != state.ping_due || !state.pinging);
+            let refusal = if stale_ping { Ok(()) } else { self.check_accepting(&state) };
+            if stale_ping || refusal.is_err() {
+                drop(state);
+                self.budget.lock().release(size, seq);
+                return refusal;
+            }
+            let Prepared { event_type, mut xdm, playhead } = prepared;
+            // Stamped under the lock so that timestamps never run backwards along the FIFO.
+            xdm.entry("timestamp".to_string()).or_insert_with(|| Value::String(format_timestamp(self.clock.wall_ms())));
+            // One `_id` per event, kept on every retry of it, so the backend can drop the
+            // duplicates that at-least-once delivery makes (a lost answer, a late timeout).
+            xdm.entry("_id".to_string()).or_insert_with(|| Value::String(new_uuid()));
+            match event_type {
+                EventType::AdBreakStart | EventType::AdStart => state.in_ad = true,
+                EventType::AdBreakComplete => state.in_ad = false,
+                _ => {}
+            }
+            state.last_playhead = playhead;
+            if event_type.ends_session() {
+                state.end_queued = true;
+                state.pinging = false;
+                after.release_player = true;
+            }
+            state.outbox.push_back(Outgoing::new(seq, event_type, xdm, size));
+            self.event_queued(1);
+            Counters::add(&self.counters.events_queued, 1);
+            if state.pinging {
+                self.rearm_ping(core, &mut state);
+            }
+            self.hand_to_delivery(core, &mut state);
+            self.logger.log(Level::Debug, || format!("session {} queued {}", core.key, event_type.action()));
+            after.seal(core);
+        }
+        self.finish(core, after);
+        Ok(())
+    }
+
+    /// Removes the head: delivered (`reason` None) or dropped for `reason`.
+    pub(super) fn pop_head(&self, state: &mut SessionState, reason: Option<DropReason>, after: &mut AfterUnlock) {
+        if let Some(head) = state.outbox.pop_front() {
+            self.budget.lock().release(head.size, head.seq);
+            match reason {
+                None => Counters::add(&self.counters.events_sent, 1),
+                Some(reason) => self.counters.dropped(reason, 1),
+            }
+            after.finished_events += 1;
+        }
+    }
+
+    /// Removes every queued event of a session (consent out, shutdown, a failed session),
+    /// counting them as dropped for `reason`. A request in flight for the head finds it gone and
+    /// is ignored.
+    pub(super) fn drop_queued(&self, state: &mut SessionState, reason: DropReason, after: &mut AfterUnlock) -> usize {
+        let dropped = state.outbox.len();
+        let mut budget = self.budget.lock();
+        for event in state.outbox.drain(..) {
+            budget.release(event.size, event.seq);
+        }
+        drop(budget);
+        self.counters.dropped(reason, dropped as u64);
+        after.finished_events += dropped;
+        dropped
+    }
+
+    /// Frees the caller's handle: a session that has not ended is ended with sessionEnd at the
+    /// last playhead it reported, and its player callback is released.
+    pub fn release_handle(&self, core: &Arc<SessionCore>) {
+        core.details.lock().take();
+        self.end_at_last_playhead(core);
+    }
+
+    /// Queues sessionEnd at the last playhead the session reported, unless it has ended or failed.
+    pub(super) fn end_at_last_playhead(&self, core: &Arc<SessionCore>) {
+        let playhead = {
+            let state = core.state.lock();
+            if state.end_queued || matches!(state.backend, Backend::Failed(_)) {
+                return;
+            }
+            state.last_playhead
+        };
+        let mut media = Map::new();
+        media.insert("playhead".into(), Value::from(playhead));
+        let mut xdm = Map::new();
+        xdm.insert("eventType".into(), Value::from(EventType::SessionEnd.xdm_name()));
+        xdm.insert("mediaCollection".into(), Value::Object(media));
+        // The session ID is added when it is sent, once the backend has issued it.
+        let end = Prepared { event_type: EventType::SessionEnd, xdm, playhead };
+        if let Err(e) = self.enqueue(core, end, None) {
+            self.logger.log(Level::Warn, || format!("session {}: could not queue its sessionEnd: {e}", core.key));
+        }
+    }
+}
