@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{describe, Error, ErrorKind, Result};
+use crate::tls::TrustAnchors;
 
 /// Everything the engine needs to know, checked.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,8 +32,8 @@ pub struct Config {
     /// Client-wide limits on what waits in the sessions' queues.
     pub max_queued_events: usize,
     pub max_queued_bytes: usize,
-    /// PEM certificates that replace the built-in web PKI roots for HTTPS, when set.
-    pub ca_pem: Option<Vec<u8>>,
+    /// Certificates that replace the built-in web PKI roots for HTTPS, when set.
+    pub trust_anchors: Option<TrustAnchors>,
     pub default_consent: Consent,
 }
 
@@ -95,13 +96,6 @@ impl Config {
 
 fn config_error(path: &str, message: impl std::fmt::Display) -> Error {
     Error::new(ErrorKind::InvalidConfig, format!("{path}: {message}"))
-}
-
-fn describe(v: &Value) -> String {
-    match v {
-        Value::String(s) => format!("\"{s}\""),
-        other => other.to_string(),
-    }
 }
 
 /// The problems found in one document. Checking goes on past each, so that every problem is
@@ -339,10 +333,10 @@ impl Config {
             (None, Some(pem)) => Some(pem.into_bytes()),
             (None, None) => None,
         };
-        if let Some(pem) = &ca_pem {
+        let trust_anchors = ca_pem.and_then(|pem| {
             let path = if native.get("caFile").is_some() { "native.caFile" } else { "native.caPem" };
-            p.take(crate::delivery::transport::parse_ca_pem(pem).map_err(|e| config_error(path, e)));
-        }
+            p.take(TrustAnchors::from_pem(&pem).map_err(|e| config_error(path, e)))
+        });
         p.into_result()?;
 
         Ok(Config {
@@ -362,7 +356,7 @@ impl Config {
             shutdown_timeout: millis(shutdown),
             max_queued_events: max_events as usize,
             max_queued_bytes: max_bytes as usize,
-            ca_pem,
+            trust_anchors,
             default_consent,
         })
     }

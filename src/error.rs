@@ -61,3 +61,14 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// A JSON value as an error message quotes it ("got …"): its JSON text, cut after 60
+/// characters so that a huge value does not make a huge message.
+pub fn describe(v: &serde_json::Value) -> String {
+    let text = v.to_string();
+    if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(60).collect::<String>())
+    } else {
+        text
+    }
+}

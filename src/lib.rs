@@ -18,6 +18,7 @@ mod resume;
 pub mod scheduler;
 pub mod session;
 pub mod stats;
+pub mod tls;
 pub mod tracker;
 pub mod xdm;
 

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::config::Config;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{describe, Error, ErrorKind, Result};
 
 macro_rules! event_types {
     ($($variant:ident => $action:literal),+ $(,)?) => {
@@ -132,15 +132,6 @@ fn invalid(path: &str, message: impl std::fmt::Display) -> Error {
 }
 
 /// A value as it appears in a message, cut short if long.
-fn describe(v: &Value) -> String {
-    let text = v.to_string();
-    if text.chars().count() > 60 {
-        format!("{}…", text.chars().take(60).collect::<String>())
-    } else {
-        text
-    }
-}
-
 /// Parses the caller's xdm document; it must be a JSON object.
 pub fn parse_document(text: &str) -> Result<Map<String, Value>> {
     crate::limits::check_len("xdm", text.len(), crate::limits::MAX_XDM_BYTES)?;

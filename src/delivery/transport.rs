@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+use ureq::tls::{RootCerts, TlsConfig};
 use ureq::unversioned::resolver::DefaultResolver;
 use ureq::unversioned::transport::{ConnectionDetails, Connector, DefaultConnector, Transport as UreqConn};
 
@@ -51,22 +51,6 @@ pub trait Transport: Send + Sync {
 /// Responses are small JSON documents; anything larger is not the Media Edge API.
 const MAX_RESPONSE_BYTES: u64 = 1024 * 1024;
 
-/// Reads every certificate of a PEM bundle; an error if there is none or one is malformed.
-pub fn parse_ca_pem(pem: &[u8]) -> Result<Vec<Certificate<'static>>, String> {
-    let mut certificates = Vec::new();
-    for item in ureq::tls::parse_pem(pem) {
-        match item {
-            Ok(PemItem::Certificate(c)) => certificates.push(c),
-            Ok(_) => {}
-            Err(e) => return Err(format!("not a valid PEM bundle: {e}")),
-        }
-    }
-    if certificates.is_empty() {
-        return Err("no CERTIFICATE found in the PEM bundle".into());
-    }
-    Ok(certificates)
-}
-
 /// The default connector, counting the connections it opens.
 #[derive(Debug)]
 struct CountingConnector {
@@ -95,10 +79,8 @@ pub struct UreqTransport {
 impl UreqTransport {
     pub fn new(config: &Config) -> UreqTransport {
         let mut tls = TlsConfig::builder();
-        if let Some(pem) = &config.ca_pem {
-            // Checked when the configuration was parsed.
-            let roots = parse_ca_pem(pem).unwrap_or_default();
-            tls = tls.root_certs(RootCerts::new_with_certs(&roots));
+        if let Some(anchors) = &config.trust_anchors {
+            tls = tls.root_certs(RootCerts::new_with_certs(anchors.certificates()));
         }
         let agent_config = ureq::Agent::config_builder()
             // Statuses are outcomes the retry policy classifies, not errors.

@@ -1,0 +1,54 @@
+//! Trust anchors for HTTPS: the PEM bundle of `native.caFile`/`native.caPem`, parsed once when
+//! the configuration is read and handed to the transport as certificates.
+
+use ureq::tls::{Certificate, PemItem};
+
+/// The certificates that replace the built-in web PKI roots. Never empty.
+#[derive(Clone)]
+pub struct TrustAnchors(Vec<Certificate<'static>>);
+
+impl TrustAnchors {
+    /// Reads every certificate of a PEM bundle; an error if there is none or one is malformed.
+    pub fn from_pem(pem: &[u8]) -> Result<TrustAnchors, String> {
+        let mut certificates = Vec::new();
+        for item in ureq::tls::parse_pem(pem) {
+            match item {
+                Ok(PemItem::Certificate(c)) => certificates.push(c),
+                Ok(_) => {}
+                Err(e) => return Err(format!("not a valid PEM bundle: {e}")),
+            }
+        }
+        if certificates.is_empty() {
+            return Err("no CERTIFICATE found in the PEM bundle".into());
+        }
+        Ok(TrustAnchors(certificates))
+    }
+
+    pub fn certificates(&self) -> &[Certificate<'static>] {
+        &self.0
+    }
+}
+
+impl PartialEq for TrustAnchors {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len() && self.0.iter().zip(&other.0).all(|(a, b)| a.der() == b.der())
+    }
+}
+
+impl std::fmt::Debug for TrustAnchors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TrustAnchors({} certificates)", self.0.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bundle_without_certificates_is_refused_with_a_reason() {
+        assert_eq!(TrustAnchors::from_pem(b"").unwrap_err(), "no CERTIFICATE found in the PEM bundle");
+        let broken = b"-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n";
+        assert!(TrustAnchors::from_pem(broken).unwrap_err().starts_with("not a valid PEM bundle"));
+    }
+}
