@@ -9,6 +9,50 @@ mod names {
     include!("src/tracker/names.rs");
 }
 
+mod status_table {
+    include!("src/status_table.rs");
+}
+
+/// `text` as `///` lines indented by `indent`.
+fn doc_lines(text: &str, indent: &str) -> String {
+    text.lines().map(|line| format!("{indent}/// {line}\n")).collect()
+}
+
+/// The Rust made from src/status_table.rs: `ErrorKind` for the core, and the C enum with its
+/// conversion and names for the FFI (the latter also read by cbindgen for the header).
+fn status_sources() -> (String, String) {
+    let mut kinds = String::from(
+        "/// What went wrong; one kind per C status code (src/status_table.rs).\n\
+         #[derive(Debug, Clone, Copy, PartialEq, Eq)]\npub enum ErrorKind {\n",
+    );
+    let mut c_enum = String::from(
+        "/// The outcome of every fallible call. On anything but `MEDIAEDGE_OK`,\n\
+         /// `mediaedge_last_error_message()` says what went wrong.\n\
+         #[repr(C)]\n#[derive(Debug, Clone, Copy, PartialEq, Eq)]\npub enum mediaedge_status {\n",
+    );
+    let mut from = String::from(
+        "impl From<ErrorKind> for mediaedge_status {\n    fn from(kind: ErrorKind) -> Self {\n        match kind {\n",
+    );
+    let mut names = String::from(
+        "/// The name of status `code`, NUL-terminated.\nfn status_name(code: std::ffi::c_int) -> &'static [u8] {\n    match code {\n",
+    );
+    for (code, c_name, kind, doc) in status_table::STATUSES {
+        c_enum += &doc_lines(doc, "    ");
+        c_enum += &format!("    {c_name} = {code},\n");
+        names += &format!("        {code} => b\"{c_name}\\0\",\n");
+        if !kind.is_empty() {
+            kinds += &doc_lines(doc, "    ");
+            kinds += &format!("    {kind},\n");
+            from += &format!("            ErrorKind::{kind} => mediaedge_status::{c_name},\n");
+        }
+    }
+    kinds += "}\n";
+    c_enum += "}\n\n";
+    from += "        }\n    }\n}\n\n";
+    names += "        _ => b\"MEDIAEDGE_UNKNOWN_STATUS\\0\",\n    }\n}\n";
+    (kinds, c_enum + &from + &names)
+}
+
 /// The tracker's string constants as `#define`s.
 fn name_macros() -> String {
     let mut out = String::from("\n/* Stream types (content types) for mediaedge_media_new. */\n");
@@ -36,6 +80,10 @@ fn main() {
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=MEDIAEDGE_WRITE_HEADER");
+
+    let (error_kind, status) = status_sources();
+    std::fs::write(out_dir.join("error_kind.rs"), error_kind).expect("OUT_DIR is writable");
+    std::fs::write(out_dir.join("status.rs"), status).expect("OUT_DIR is writable");
 
     let version = |part: &str| env::var(format!("CARGO_PKG_VERSION_{part}")).expect("cargo sets the version");
     // The ABI policy (README): before 1.0 every minor release may break the ABI, so the SONAME
@@ -76,7 +124,12 @@ fn main() {
         ..Default::default()
     };
 
-    let header = match cbindgen::Builder::new().with_crate(&crate_dir).with_config(config).generate() {
+    let header = match cbindgen::Builder::new()
+        .with_crate(&crate_dir)
+        .with_src(out_dir.join("status.rs"))
+        .with_config(config)
+        .generate()
+    {
         Ok(bindings) => bindings,
         Err(e) => panic!("cbindgen could not generate the header: {e}"),
     };
