@@ -7,9 +7,10 @@ use super::callbacks::{
     event_listener, log_sink, mediaedge_log_fn, mediaedge_log_level, mediaedge_release_fn, mediaedge_session_event_fn,
     UserData,
 };
+use super::handle::{borrow, Handle};
 use super::status::mediaedge_status;
 use super::strings::{str_in, str_out};
-use super::{borrow, require_out, write_out};
+use super::{require_out, write_out};
 use crate::client::{Client, ClockChoice};
 use crate::config::Consent;
 use crate::error::{Error, ErrorKind};
@@ -23,15 +24,14 @@ pub struct mediaedge_client {
     pub(crate) client: Client,
 }
 
+impl Handle for mediaedge_client {}
+
 fn new_client(config_json: *const c_char, clock: ClockChoice, out: *mut *mut mediaedge_client) -> Result<(), Error> {
     require_out(out, "out")?;
     // SAFETY: the caller passes a NUL-terminated string or NULL.
     let config = unsafe { str_in(config_json, "config_json", MAX_CONFIG_BYTES) }?;
     let client = Client::with_clock(config, clock)?;
-    let handle = Box::into_raw(Box::new(mediaedge_client { client }));
-    // SAFETY: `out` was checked non-NULL; the caller guarantees it is writable.
-    unsafe { write_out(out, handle) };
-    Ok(())
+    mediaedge_client { client }.hand_out(out)
 }
 
 /// Creates a client from a configuration JSON document (see the README for its keys). On
@@ -72,10 +72,8 @@ pub extern "C" fn mediaedge_client_new_with_manual_clock(
 #[no_mangle]
 pub extern "C" fn mediaedge_client_free(client: *mut mediaedge_client) {
     ffi_boundary_void!({
-        if !client.is_null() {
-            // SAFETY: a non-NULL client comes from `mediaedge_client_new*` and is freed only once.
-            drop(unsafe { Box::from_raw(client) });
-        }
+        // SAFETY: NULL, or a client from `mediaedge_client_new*` freed only once.
+        unsafe { mediaedge_client::free(client) }
     })
 }
 

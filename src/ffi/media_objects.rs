@@ -5,42 +5,25 @@
 
 use std::ffi::c_char;
 
+use super::handle::{borrow_mut, Handle};
 use super::status::mediaedge_status;
 use super::strings::str_in;
-use super::{borrow_mut, require_out, write_out};
 use crate::error::{Error, ErrorKind};
 use crate::limits::{MAX_METADATA_KEY_BYTES, MAX_METADATA_VALUE_BYTES, MAX_NAME_BYTES};
 use crate::tracker::{AdBreakInfo, AdInfo, ChapterInfo, MediaInfo, MediaType, Metadata, QoeInfo, StateInfo};
-
-/// Drops an object the caller hands back.
-///
-/// # Safety
-/// `object` must be NULL or come from `Box::into_raw` in [`hand_out`] and not be freed yet.
-unsafe fn free_object<T>(object: *mut T) {
-    if !object.is_null() {
-        // SAFETY: per the function's contract.
-        drop(unsafe { Box::from_raw(object) });
-    }
-}
-
-/// Stores a new object in `*out`.
-fn hand_out<T>(value: T, out: *mut *mut T) -> Result<(), Error> {
-    require_out(out, "out")?;
-    // SAFETY: checked non-NULL; the caller guarantees it is writable.
-    unsafe { write_out(out, Box::into_raw(Box::new(value))) };
-    Ok(())
-}
 
 /// The media of a tracker session (Adobe's media object).
 pub struct mediaedge_media {
     pub(crate) inner: MediaInfo,
 }
 
+impl Handle for mediaedge_media {}
+
 /// Frees the object. NULL is ignored.
 #[no_mangle]
 pub extern "C" fn mediaedge_media_free(object: *mut mediaedge_media) {
     // SAFETY: NULL, or an object from its `_new` freed only once.
-    ffi_boundary_void!({ unsafe { free_object(object) } })
+    ffi_boundary_void!({ unsafe { Handle::free(object) } })
 }
 
 /// An ad break (a pod of ads).
@@ -48,11 +31,13 @@ pub struct mediaedge_ad_break {
     pub(crate) inner: AdBreakInfo,
 }
 
+impl Handle for mediaedge_ad_break {}
+
 /// Frees the object. NULL is ignored.
 #[no_mangle]
 pub extern "C" fn mediaedge_ad_break_free(object: *mut mediaedge_ad_break) {
     // SAFETY: NULL, or an object from its `_new` freed only once.
-    ffi_boundary_void!({ unsafe { free_object(object) } })
+    ffi_boundary_void!({ unsafe { Handle::free(object) } })
 }
 
 /// One ad.
@@ -60,11 +45,13 @@ pub struct mediaedge_ad {
     pub(crate) inner: AdInfo,
 }
 
+impl Handle for mediaedge_ad {}
+
 /// Frees the object. NULL is ignored.
 #[no_mangle]
 pub extern "C" fn mediaedge_ad_free(object: *mut mediaedge_ad) {
     // SAFETY: NULL, or an object from its `_new` freed only once.
-    ffi_boundary_void!({ unsafe { free_object(object) } })
+    ffi_boundary_void!({ unsafe { Handle::free(object) } })
 }
 
 /// A chapter (segment) of the main content.
@@ -72,11 +59,13 @@ pub struct mediaedge_chapter {
     pub(crate) inner: ChapterInfo,
 }
 
+impl Handle for mediaedge_chapter {}
+
 /// Frees the object. NULL is ignored.
 #[no_mangle]
 pub extern "C" fn mediaedge_chapter_free(object: *mut mediaedge_chapter) {
     // SAFETY: NULL, or an object from its `_new` freed only once.
-    ffi_boundary_void!({ unsafe { free_object(object) } })
+    ffi_boundary_void!({ unsafe { Handle::free(object) } })
 }
 
 /// Quality-of-experience figures.
@@ -84,11 +73,13 @@ pub struct mediaedge_qoe {
     pub(crate) inner: QoeInfo,
 }
 
+impl Handle for mediaedge_qoe {}
+
 /// Frees the object. NULL is ignored.
 #[no_mangle]
 pub extern "C" fn mediaedge_qoe_free(object: *mut mediaedge_qoe) {
     // SAFETY: NULL, or an object from its `_new` freed only once.
-    ffi_boundary_void!({ unsafe { free_object(object) } })
+    ffi_boundary_void!({ unsafe { Handle::free(object) } })
 }
 
 /// A player state (`MEDIAEDGE_PLAYER_STATE_*` or your own name).
@@ -96,11 +87,13 @@ pub struct mediaedge_state {
     pub(crate) inner: StateInfo,
 }
 
+impl Handle for mediaedge_state {}
+
 /// Frees the object. NULL is ignored.
 #[no_mangle]
 pub extern "C" fn mediaedge_state_free(object: *mut mediaedge_state) {
     // SAFETY: NULL, or an object from its `_new` freed only once.
-    ffi_boundary_void!({ unsafe { free_object(object) } })
+    ffi_boundary_void!({ unsafe { Handle::free(object) } })
 }
 
 /// Key/value metadata: standard keys (`MEDIAEDGE_METADATA_*`, `MEDIAEDGE_AD_METADATA_*`) fill
@@ -109,11 +102,13 @@ pub struct mediaedge_metadata {
     pub(crate) inner: Metadata,
 }
 
+impl Handle for mediaedge_metadata {}
+
 /// Frees the object. NULL is ignored.
 #[no_mangle]
 pub extern "C" fn mediaedge_metadata_free(object: *mut mediaedge_metadata) {
     // SAFETY: NULL, or an object from its `_new` freed only once.
-    ffi_boundary_void!({ unsafe { free_object(object) } })
+    ffi_boundary_void!({ unsafe { Handle::free(object) } })
 }
 
 /// `media_type` of `mediaedge_media_new`. An integer so that a bad value is an error.
@@ -150,7 +145,7 @@ pub extern "C" fn mediaedge_media_new(
             }
         };
         let inner = MediaInfo::new(id, name, length, stream_type, media_type)?;
-        hand_out(mediaedge_media { inner }, out)
+        Handle::hand_out(mediaedge_media { inner }, out)
     })
 }
 
@@ -188,7 +183,7 @@ pub extern "C" fn mediaedge_ad_break_new(
     ffi_boundary!({
         // SAFETY: NULL or a NUL-terminated string.
         let name = unsafe { str_in(name, "name", MAX_NAME_BYTES) }?;
-        hand_out(mediaedge_ad_break { inner: AdBreakInfo::new(name, position, start_time)? }, out)
+        Handle::hand_out(mediaedge_ad_break { inner: AdBreakInfo::new(name, position, start_time)? }, out)
     })
 }
 
@@ -204,7 +199,7 @@ pub extern "C" fn mediaedge_ad_new(
     ffi_boundary!({
         // SAFETY: NULL or NUL-terminated strings.
         let (id, name) = unsafe { (str_in(id, "id", MAX_NAME_BYTES)?, str_in(name, "name", MAX_NAME_BYTES)?) };
-        hand_out(mediaedge_ad { inner: AdInfo::new(id, name, position, length)? }, out)
+        Handle::hand_out(mediaedge_ad { inner: AdInfo::new(id, name, position, length)? }, out)
     })
 }
 
@@ -220,7 +215,7 @@ pub extern "C" fn mediaedge_chapter_new(
     ffi_boundary!({
         // SAFETY: NULL or a NUL-terminated string.
         let name = unsafe { str_in(name, "name", MAX_NAME_BYTES) }?;
-        hand_out(mediaedge_chapter { inner: ChapterInfo::new(name, position, start_time, length)? }, out)
+        Handle::hand_out(mediaedge_chapter { inner: ChapterInfo::new(name, position, start_time, length)? }, out)
     })
 }
 
@@ -233,7 +228,9 @@ pub extern "C" fn mediaedge_qoe_new(
     dropped_frames: f64,
     out: *mut *mut mediaedge_qoe,
 ) -> mediaedge_status {
-    ffi_boundary!({ hand_out(mediaedge_qoe { inner: QoeInfo::new(bitrate, startup_time, fps, dropped_frames)? }, out) })
+    ffi_boundary!({
+        Handle::hand_out(mediaedge_qoe { inner: QoeInfo::new(bitrate, startup_time, fps, dropped_frames)? }, out)
+    })
 }
 
 /// Makes a player state; `name` is 1 to 64 letters, digits, `_` or `.`.
@@ -242,14 +239,14 @@ pub extern "C" fn mediaedge_state_new(name: *const c_char, out: *mut *mut mediae
     ffi_boundary!({
         // SAFETY: NULL or a NUL-terminated string.
         let name = unsafe { str_in(name, "name", MAX_NAME_BYTES) }?;
-        hand_out(mediaedge_state { inner: StateInfo::new(name)? }, out)
+        Handle::hand_out(mediaedge_state { inner: StateInfo::new(name)? }, out)
     })
 }
 
 /// Makes an empty metadata set.
 #[no_mangle]
 pub extern "C" fn mediaedge_metadata_new(out: *mut *mut mediaedge_metadata) -> mediaedge_status {
-    ffi_boundary!({ hand_out(mediaedge_metadata { inner: Metadata::new() }, out) })
+    ffi_boundary!({ Handle::hand_out(mediaedge_metadata { inner: Metadata::new() }, out) })
 }
 
 /// Sets `key` to `value` (replacing an earlier value). Keys are letters, digits, `_` and `.`;

@@ -12,6 +12,7 @@
 mod boundary;
 mod callbacks;
 mod client;
+mod handle;
 mod limits;
 mod media_objects;
 mod session;
@@ -32,34 +33,6 @@ pub use tracker::*;
 pub use version::*;
 
 use crate::error::{Error, ErrorKind};
-
-/// Turns a handle pointer into a reference after the NULL check; the one place handles are cast.
-///
-/// # Safety
-/// `ptr` must be NULL or a live handle created by this library and not yet freed.
-pub(crate) unsafe fn borrow<'a, T>(ptr: *const T, name: &str) -> Result<&'a T, Error> {
-    // SAFETY: the caller guarantees `ptr` is NULL or points to a live `T` made by this library.
-    unsafe { ptr.as_ref() }.ok_or_else(|| Error::new(ErrorKind::InvalidArgument, format!("{name}: must not be NULL")))
-}
-
-/// Like [`borrow`], for an object the call changes.
-///
-/// # Safety
-/// `ptr` must be NULL or a live object made by this library that no other thread uses during
-/// the call.
-pub(crate) unsafe fn borrow_mut<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mut T, Error> {
-    // SAFETY: the caller guarantees `ptr` is NULL or a live, unshared `T` made by this library.
-    unsafe { ptr.as_mut() }.ok_or_else(|| Error::new(ErrorKind::InvalidArgument, format!("{name}: must not be NULL")))
-}
-
-/// Like [`borrow`] for an optional argument: NULL is `None`.
-///
-/// # Safety
-/// `ptr` must be NULL or a live handle created by this library and not yet freed.
-pub(crate) unsafe fn borrow_optional<'a, T>(ptr: *const T) -> Option<&'a T> {
-    // SAFETY: the caller guarantees `ptr` is NULL or points to a live `T` made by this library.
-    unsafe { ptr.as_ref() }
-}
 
 /// Writes `value` through an out-pointer after the NULL check.
 ///

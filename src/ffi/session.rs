@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use super::callbacks::{mediaedge_player_details_fn, mediaedge_release_fn, CPlayerDetails, UserData};
 use super::client::mediaedge_client;
+use super::handle::{borrow, Handle};
 use super::status::mediaedge_status;
 use super::strings::{str_in, str_out};
-use super::{borrow, require_out, write_out};
+use super::{require_out, write_out};
 use crate::client::Session;
 use crate::error::{Error, ErrorKind};
 use crate::limits::{MAX_PLAYER_ID_BYTES, MAX_XDM_BYTES};
@@ -34,10 +35,10 @@ pub enum mediaedge_session_phase {
     MEDIAEDGE_PHASE_FAILED = 5,
 }
 
-fn hand_out(session: Session, out: *mut *mut mediaedge_session) {
-    let handle = Box::into_raw(Box::new(mediaedge_session { session }));
-    // SAFETY: callers check `out` non-NULL first; the C caller guarantees it is writable.
-    unsafe { write_out(out, handle) };
+impl Handle for mediaedge_session {}
+
+fn hand_out(session: Session, out: *mut *mut mediaedge_session) -> Result<(), Error> {
+    mediaedge_session { session }.hand_out(out)
 }
 
 /// Starts an automatic session for `player_id` (unique among the client's live sessions) and
@@ -72,8 +73,7 @@ pub extern "C" fn mediaedge_session_new_automatic(
         };
         let callback = details.ok_or_else(|| Error::new(ErrorKind::InvalidArgument, "details: must not be NULL"))?;
         let source = Arc::new(CPlayerDetails::new(callback, user_data));
-        hand_out(client.client.start_automatic(player_id, source, start)?, out);
-        Ok(())
+        hand_out(client.client.start_automatic(player_id, source, start)?, out)
     })
 }
 
@@ -93,8 +93,7 @@ pub extern "C" fn mediaedge_session_new_manual(
         // SAFETY: NULL or a live client handle; NULL or a NUL-terminated string.
         let (client, start) =
             unsafe { (borrow(client, "client")?, str_in(start_xdm_json, "start_xdm_json", MAX_XDM_BYTES)?) };
-        hand_out(client.client.start_manual(start)?, out);
-        Ok(())
+        hand_out(client.client.start_manual(start)?, out)
     })
 }
 
@@ -199,9 +198,7 @@ pub extern "C" fn mediaedge_session_key(session: *const mediaedge_session, out: 
 #[no_mangle]
 pub extern "C" fn mediaedge_session_free(session: *mut mediaedge_session) {
     ffi_boundary_void!({
-        if !session.is_null() {
-            // SAFETY: a non-NULL session comes from `mediaedge_session_new_*` and is freed once.
-            drop(unsafe { Box::from_raw(session) });
-        }
+        // SAFETY: NULL, or a session from `mediaedge_session_new_*` freed only once.
+        unsafe { mediaedge_session::free(session) }
     })
 }

@@ -1,8 +1,9 @@
 //! `mediaedge_stats`: the client's counters for C callers.
 
 use super::client::mediaedge_client;
+use super::handle::borrow;
 use super::status::mediaedge_status;
-use super::{borrow, require_out, write_out};
+use super::{require_out, write_out};
 use crate::stats::Stats;
 
 /// A client's counters (see `mediaedge_client_get_stats`). Events count everything queued,

@@ -4,13 +4,14 @@
 use std::ffi::c_char;
 
 use super::client::mediaedge_client;
+use super::handle::{borrow, borrow_optional, Handle};
 use super::media_objects::{
     mediaedge_ad, mediaedge_ad_break, mediaedge_chapter, mediaedge_media, mediaedge_metadata, mediaedge_qoe,
     mediaedge_state,
 };
+use super::require_out;
 use super::status::mediaedge_status;
 use super::strings::{str_in, str_out};
-use super::{borrow, borrow_optional, require_out, write_out};
 use crate::error::{Error, ErrorKind};
 use crate::limits::{MAX_CONFIG_BYTES, MAX_NAME_BYTES};
 use crate::tracker::{Call, Metadata, Tracker};
@@ -22,6 +23,8 @@ use crate::tracker::{Call, Metadata, Tracker};
 pub struct mediaedge_tracker {
     tracker: Tracker,
 }
+
+impl Handle for mediaedge_tracker {}
 
 /// Events of `mediaedge_tracker_track_event` that carry no object.
 pub type mediaedge_tracker_event = u32;
@@ -58,9 +61,7 @@ pub extern "C" fn mediaedge_tracker_new(
             Some(unsafe { str_in(config_json, "config_json", MAX_CONFIG_BYTES) }?)
         };
         let tracker = client.client.create_tracker(config)?;
-        // SAFETY: `out` was checked non-NULL; the caller guarantees it is writable.
-        unsafe { write_out(out, Box::into_raw(Box::new(mediaedge_tracker { tracker }))) };
-        Ok(())
+        mediaedge_tracker { tracker }.hand_out(out)
     })
 }
 
@@ -282,9 +283,7 @@ pub extern "C" fn mediaedge_tracker_session_id(
 #[no_mangle]
 pub extern "C" fn mediaedge_tracker_free(tracker: *mut mediaedge_tracker) {
     ffi_boundary_void!({
-        if !tracker.is_null() {
-            // SAFETY: a non-NULL tracker comes from `mediaedge_tracker_new` and is freed only once.
-            drop(unsafe { Box::from_raw(tracker) });
-        }
+        // SAFETY: NULL, or a tracker from `mediaedge_tracker_new` freed only once.
+        unsafe { mediaedge_tracker::free(tracker) }
     })
 }
