@@ -2,16 +2,49 @@
 //! ad, play state), and the events that describe it again to a new backend session started with
 //! `sessionDetails.hasResume = true`.
 
+use std::time::Duration;
+
 use serde_json::{Map, Value};
 
 use crate::xdm::EventType;
 
+/// The backend refuses a session older than this. The tracker restarts its sessions at this age
+/// (as Adobe's SDKs do); the engine resumes other automatic sessions a little before it.
+pub const BACKEND_MAX_SESSION_AGE: Duration = Duration::from_secs(24 * 3600);
+
+/// The objects open in a playback: a resumed session is told of each again, in the order of
+/// [`OpenObjects::restated`]. The engine keeps them as delivered documents, the tracker as the
+/// `mediaCollection` fragments of its typed objects.
+#[derive(Debug, Clone)]
+pub struct OpenObjects<T> {
+    pub chapter: Option<T>,
+    pub ad_break: Option<T>,
+    pub ad: Option<T>,
+}
+
+impl<T> Default for OpenObjects<T> {
+    fn default() -> Self {
+        OpenObjects { chapter: None, ad_break: None, ad: None }
+    }
+}
+
+impl<T> OpenObjects<T> {
+    /// Each open object with the event that starts it, in restating order: chapter, ad break, ad.
+    pub fn restated(&self) -> impl Iterator<Item = (EventType, &T)> {
+        [
+            (EventType::ChapterStart, &self.chapter),
+            (EventType::AdBreakStart, &self.ad_break),
+            (EventType::AdStart, &self.ad),
+        ]
+        .into_iter()
+        .filter_map(|(event_type, object)| object.as_ref().map(|object| (event_type, object)))
+    }
+}
+
 /// The playback as delivered to the backend so far.
 #[derive(Debug, Clone, Default)]
 pub struct Playback {
-    pub chapter: Option<Map<String, Value>>,
-    pub ad_break: Option<Map<String, Value>>,
-    pub ad: Option<Map<String, Value>>,
+    pub open: OpenObjects<Map<String, Value>>,
     /// The last of play, pauseStart, bufferStart.
     pub play_state: Option<EventType>,
 }
@@ -20,19 +53,20 @@ impl Playback {
     /// Follows one delivered event.
     pub fn delivered(&mut self, event_type: EventType, xdm: &Map<String, Value>) {
         use EventType::*;
+        let open = &mut self.open;
         match event_type {
-            ChapterStart => self.chapter = Some(xdm.clone()),
-            ChapterComplete | ChapterSkip => self.chapter = None,
+            ChapterStart => open.chapter = Some(xdm.clone()),
+            ChapterComplete | ChapterSkip => open.chapter = None,
             AdBreakStart => {
-                self.ad_break = Some(xdm.clone());
-                self.ad = None;
+                open.ad_break = Some(xdm.clone());
+                open.ad = None;
             }
             AdBreakComplete => {
-                self.ad_break = None;
-                self.ad = None;
+                open.ad_break = None;
+                open.ad = None;
             }
-            AdStart => self.ad = Some(xdm.clone()),
-            AdComplete | AdSkip => self.ad = None,
+            AdStart => open.ad = Some(xdm.clone()),
+            AdComplete | AdSkip => open.ad = None,
             Play | PauseStart | BufferStart => self.play_state = Some(event_type),
             _ => {}
         }
@@ -77,15 +111,8 @@ pub fn resume_events(
         details.insert("hasResume".into(), Value::Bool(true));
     }
     let mut events = vec![(EventType::SessionStart, start)];
-    let open = [
-        (EventType::ChapterStart, &playback.chapter),
-        (EventType::AdBreakStart, &playback.ad_break),
-        (EventType::AdStart, &playback.ad),
-    ];
-    for (event_type, stored) in open {
-        if let Some(xdm) = stored {
-            events.push((event_type, restamp(xdm, timestamp, playhead)));
-        }
+    for (event_type, xdm) in playback.open.restated() {
+        events.push((event_type, restamp(xdm, timestamp, playhead)));
     }
     if let Some(state) = playback.play_state {
         events.push((state, bare(state, timestamp, playhead)));

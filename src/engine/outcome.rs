@@ -18,7 +18,7 @@ use crate::delivery::transport::FailureKind;
 use crate::delivery::{Handler, HttpResult, Request};
 use crate::events::SessionEventKind;
 use crate::log::Level;
-use crate::resume::resume_events;
+use crate::resume::{resume_events, BACKEND_MAX_SESSION_AGE};
 use crate::session::{Backend, Outgoing, SessionCore, SessionState};
 use crate::stats::{Counters, DropReason};
 use crate::xdm::{EventType, Mode};
@@ -26,7 +26,7 @@ use crate::xdm::{EventType, Mode};
 /// The backend closes a session after this long without events…
 const BACKEND_IDLE_CLOSE: Duration = Duration::from_secs(10 * 60);
 /// …and refuses sessions older than 24 h; resume a little before that.
-const RESUME_BEFORE_AGE: Duration = Duration::from_secs(24 * 3600 - 5 * 60);
+const RESUME_BEFORE_AGE: Duration = BACKEND_MAX_SESSION_AGE.saturating_sub(Duration::from_secs(5 * 60));
 /// More losses than this without the backend accepting one event in between: give up.
 const MAX_RESUMES_IN_A_ROW: u32 = 3;
 

@@ -3,9 +3,12 @@
 //! the tracker opens, ends and restarts itself. Its timers (pings, content start, idle, 24 h,
 //! preroll) are ticks on the client's scheduler thread: no thread per tracker.
 
+mod calls;
+mod checks;
 pub mod names;
 pub mod objects;
-pub mod rules;
+mod playback;
+mod rules;
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -20,9 +23,10 @@ use crate::events::{Mailbox, SessionEvent, SessionEventKind};
 use crate::session::SessionCore;
 use crate::xdm::{self, Mode, PlayerDetails, Position, Prepared};
 
+pub use calls::Call;
+use calls::{Emitted, Output, Stamp};
 pub use objects::{AdBreakInfo, AdInfo, ChapterInfo, MediaInfo, MediaType, Metadata, QoeInfo, StateInfo};
-pub use rules::Call;
-use rules::{Emitted, Output, Rules, Stamp};
+use rules::Rules;
 
 struct State {
     rules: Rules,

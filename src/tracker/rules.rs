@@ -3,169 +3,60 @@
 //! play-state events, pings, content start, idle and 24-hour restarts, preroll deferral and QoE
 //! attachment). Pure: time comes in with each call, events go out as values.
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
-use super::objects::{AdBreakInfo, AdInfo, ChapterInfo, MediaInfo, Metadata, QoeInfo, StateInfo};
+use super::calls::{Call, Emitted, Output, Stamp};
+use super::checks::check;
+use super::objects::{AdBreakInfo, MediaInfo, Metadata, QoeInfo};
+use super::playback::{Media, PlayState, Reported};
+use crate::config::TrackerConfig;
+use crate::resume::{OpenObjects, BACKEND_MAX_SESSION_AGE};
 use crate::xdm::{round_playhead, EventType};
 
 /// Not playing for this long ends the session; playing again starts a resumed one.
-pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
-/// Sessions are restarted (resumed) after this long.
-pub(crate) const SESSION_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// Sessions are restarted (resumed) after this long: the backend's limit.
+const SESSION_TIMEOUT: Duration = BACKEND_MAX_SESSION_AGE;
 /// Main content playing this long sends a second `play` (content start).
-pub(crate) const CONTENT_START: Duration = Duration::from_secs(1);
-/// Distinct player states one session may track.
-pub(crate) const MAX_PLAYER_STATES: usize = 10;
+const CONTENT_START: Duration = Duration::from_secs(1);
 
-/// A tracker call, or the internal tick.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Call {
-    SessionStart(MediaInfo, Metadata),
-    Play,
-    Pause,
-    Complete,
-    SessionEnd,
-    Error(String),
-    AdBreakStart(AdBreakInfo),
+/// What a call implies for what follows it (see `Rules::after`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Implied {
+    Nothing,
+    /// Before any play, an ad start means playing (a preroll); the play state is restated.
+    AdStart,
+    /// Before any play, a buffer or seek ending leaves the player paused.
+    WaitEnded,
+    /// The play state is restated: the backend resets it after an ad break.
     AdBreakComplete,
-    AdStart(AdInfo, Metadata),
-    AdComplete,
-    AdSkip,
-    ChapterStart(ChapterInfo, Metadata),
-    ChapterComplete,
-    ChapterSkip,
-    SeekStart,
-    SeekComplete,
-    BufferStart,
-    BufferComplete,
-    BitrateChange,
-    StateStart(StateInfo),
-    StateEnd(StateInfo),
-    Playhead(f64),
-    Qoe(QoeInfo),
-    /// Time passing: what is due (pings, content start, idle end, restarts, preroll) happens.
-    Tick,
 }
 
-impl Call {
-    /// The call as a reader of a message would write it.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Call::SessionStart(..) => "track_session_start",
-            Call::Play => "track_play",
-            Call::Pause => "track_pause",
-            Call::Complete => "track_complete",
-            Call::SessionEnd => "track_session_end",
-            Call::Error(_) => "track_error",
-            Call::AdBreakStart(_) => "ad break start",
-            Call::AdBreakComplete => "ad break complete",
-            Call::AdStart(..) => "ad start",
-            Call::AdComplete => "ad complete",
-            Call::AdSkip => "ad skip",
-            Call::ChapterStart(..) => "chapter start",
-            Call::ChapterComplete => "chapter complete",
-            Call::ChapterSkip => "chapter skip",
-            Call::SeekStart => "seek start",
-            Call::SeekComplete => "seek complete",
-            Call::BufferStart => "buffer start",
-            Call::BufferComplete => "buffer complete",
-            Call::BitrateChange => "bitrate change",
-            Call::StateStart(_) => "state start",
-            Call::StateEnd(_) => "state end",
-            Call::Playhead(_) => "update_playhead",
-            Call::Qoe(_) => "update_qoe",
-            Call::Tick => "tick",
+impl Implied {
+    fn by(call: &Call) -> Implied {
+        match call {
+            Call::AdStart(..) => Implied::AdStart,
+            Call::BufferComplete | Call::SeekComplete => Implied::WaitEnded,
+            Call::AdBreakComplete => Implied::AdBreakComplete,
+            _ => Implied::Nothing,
         }
     }
-}
 
-/// When a call happened: monotonic milliseconds for the rules' timing, wall milliseconds for
-/// the events' timestamps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stamp {
-    pub mono_ms: i64,
-    pub wall_ms: i64,
-}
-
-/// An event the rules produced.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Emitted {
-    pub event_type: EventType,
-    /// The `mediaCollection`, playhead and QoE included.
-    pub media: Map<String, Value>,
-    pub playhead: i64,
-    pub wall_ms: i64,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Output {
-    /// Start a new backend session with this sessionStart.
-    StartSession(Emitted),
-    /// Send this to the current backend session (sessionEnd/sessionComplete end it).
-    Event(Emitted),
-    /// A call held during the preroll wait turned out illegal when it was replayed.
-    Rejected(String),
-}
-
-pub use crate::config::TrackerConfig as Settings;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum PlayState {
-    Init,
-    Play,
-    Pause,
-}
-
-/// What the backend is told the playback is doing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Reported {
-    Init,
-    Play,
-    Pause,
-    Buffer,
-}
-
-/// The media being tracked.
-#[derive(Debug, Clone)]
-struct Media {
-    info: MediaInfo,
-    metadata: Metadata,
-    ad_break: Option<AdBreakInfo>,
-    ad: Option<(AdInfo, Metadata)>,
-    chapter: Option<(ChapterInfo, Metadata)>,
-    play: PlayState,
-    buffering: bool,
-    seeking: bool,
-    playhead: f64,
-    qoe: Option<QoeInfo>,
-    /// Player states started and not ended, and every one this session has seen.
-    active_states: BTreeSet<String>,
-    seen_states: BTreeSet<String>,
-}
-
-impl Media {
-    fn idle(&self) -> bool {
-        self.play != PlayState::Play || self.buffering || self.seeking
-    }
-
-    fn reported(&self) -> Reported {
-        if self.buffering {
-            Reported::Buffer
-        } else if self.seeking {
-            Reported::Pause
-        } else {
-            match self.play {
-                PlayState::Play => Reported::Play,
-                PlayState::Pause => Reported::Pause,
-                PlayState::Init => Reported::Init,
-            }
-        }
+    fn restates_play_state(self) -> bool {
+        matches!(self, Implied::AdStart | Implied::AdBreakComplete)
     }
 }
 
+/// Whether the play state is reported even if it has not changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Report {
+    Always,
+    IfChanged,
+}
+
+/// Calls held while the tracker waits to see whether a preroll ad break comes first.
 #[derive(Debug, Clone)]
 struct Preroll {
     since: i64,
@@ -176,16 +67,18 @@ struct Preroll {
 /// The whole state of one tracker.
 #[derive(Debug, Clone)]
 pub struct Rules {
-    settings: Settings,
+    settings: TrackerConfig,
     media: Option<Media>,
     /// A backend session is open (false after session end, and while idle).
     tracking: bool,
     reported: Reported,
     reported_since: i64,
     last_qoe: Option<QoeInfo>,
-    media_idle: bool,
-    idle_since: i64,
-    tracker_idle: bool,
+    /// Since when the media has not been playing (paused, buffering, seeking, not started).
+    not_playing_since: Option<i64>,
+    /// The backend session was closed after 30 minutes not playing (or could not be opened):
+    /// playing again opens a resumed one.
+    closed_until_play: bool,
     session_since: i64,
     content_started: bool,
     content_since: Option<i64>,
@@ -201,7 +94,7 @@ fn ms(d: Duration) -> i64 {
 type Rejection = String;
 
 impl Rules {
-    pub fn new(settings: Settings) -> Rules {
+    pub fn new(settings: TrackerConfig) -> Rules {
         Rules {
             settings,
             media: None,
@@ -209,9 +102,8 @@ impl Rules {
             reported: Reported::Init,
             reported_since: 0,
             last_qoe: None,
-            media_idle: false,
-            idle_since: 0,
-            tracker_idle: false,
+            not_playing_since: None,
+            closed_until_play: false,
             session_since: 0,
             content_started: false,
             content_since: None,
@@ -235,7 +127,7 @@ impl Rules {
     pub fn abandon_session(&mut self) {
         self.tracking = false;
         if self.media.is_some() {
-            self.tracker_idle = true;
+            self.closed_until_play = true;
         }
     }
 
@@ -273,13 +165,13 @@ impl Rules {
         if self.tracking {
             due.push(self.reported_since + ms(self.ping_interval()));
         }
-        if !self.tracker_idle {
-            if self.media_idle {
-                due.push(self.idle_since + ms(IDLE_TIMEOUT));
+        if !self.closed_until_play {
+            if let Some(since) = self.not_playing_since {
+                due.push(since + ms(IDLE_TIMEOUT));
             }
             due.push(self.session_since + ms(SESSION_TIMEOUT));
         }
-        if !self.content_started && !media.idle() && media.ad_break.is_none() {
+        if !self.content_started && !media.not_playing() && media.ad_break.is_none() {
             if let Some(since) = self.content_since {
                 due.push(since + ms(CONTENT_START));
             }
@@ -301,157 +193,16 @@ impl Rules {
     /// Checks and applies one call (after preroll deferral).
     fn process(&mut self, call: Call, stamp: Stamp) -> Result<(), Rejection> {
         self.now = stamp;
-        self.check(&call)?;
-        let ad_start = matches!(call, Call::AdStart(..));
-        let ends_wait = matches!(call, Call::BufferComplete | Call::SeekComplete);
-        // The play state is sent again after these: the backend resets it.
-        let flush = matches!(call, Call::AdStart(..) | Call::AdBreakComplete);
+        check(self.media.as_ref(), &call)?;
+        let implied = Implied::by(&call);
         self.act(call);
         if self.media.is_some() {
-            self.after(ad_start, ends_wait, flush);
+            self.after(implied);
         }
         Ok(())
     }
 
     /// The predicates: is this call legal now? The message says what to call first.
-    fn check(&self, call: &Call) -> Result<(), Rejection> {
-        let Some(media) = &self.media else {
-            return match call {
-                Call::SessionStart(..) => Ok(()),
-                Call::Tick => Ok(()),
-                other => Err(format!("{} without a session: call track_session_start first", other.name())),
-            };
-        };
-        let between_ads = media.ad_break.is_some() && media.ad.is_none();
-        let playback_change = || -> Result<(), Rejection> {
-            if between_ads {
-                Err(format!("{} in an ad break between ads: call ad start or ad break complete first", call.name()))
-            } else {
-                Ok(())
-            }
-        };
-        let not_buffering = || -> Result<(), Rejection> {
-            if media.buffering {
-                Err(format!("{} while buffering: call buffer complete (or track_play) first", call.name()))
-            } else {
-                Ok(())
-            }
-        };
-        let not_seeking = || -> Result<(), Rejection> {
-            if media.seeking {
-                Err(format!("{} while seeking: call seek complete (or track_play) first", call.name()))
-            } else {
-                Ok(())
-            }
-        };
-        let in_ad_break = || -> Result<(), Rejection> {
-            if media.ad_break.is_none() {
-                Err(format!("{} outside an ad break: call ad break start first", call.name()))
-            } else {
-                Ok(())
-            }
-        };
-        let in_ad = || -> Result<(), Rejection> {
-            in_ad_break()?;
-            if media.ad.is_none() {
-                Err(format!("{} with no ad running: call ad start first", call.name()))
-            } else {
-                Ok(())
-            }
-        };
-        let in_chapter = || -> Result<(), Rejection> {
-            if media.chapter.is_none() {
-                Err(format!("{} with no chapter running: call chapter start first", call.name()))
-            } else {
-                Ok(())
-            }
-        };
-        match call {
-            Call::SessionStart(..) => {
-                Err("track_session_start while a session is active: call track_complete or track_session_end first"
-                    .into())
-            }
-            Call::Play => playback_change(),
-            Call::Pause | Call::BufferStart | Call::SeekStart => {
-                playback_change()?;
-                not_buffering()?;
-                not_seeking()
-            }
-            Call::BufferComplete => {
-                playback_change()?;
-                if media.buffering {
-                    Ok(())
-                } else {
-                    Err("buffer complete while not buffering: call buffer start first".into())
-                }
-            }
-            Call::SeekComplete => {
-                playback_change()?;
-                if media.seeking {
-                    Ok(())
-                } else {
-                    Err("seek complete while not seeking: call seek start first".into())
-                }
-            }
-            Call::AdBreakStart(info) => {
-                if media.ad_break.as_ref() == Some(info) {
-                    Err("ad break start for the ad break already running: call ad break complete first, or start a different one".into())
-                } else {
-                    Ok(())
-                }
-            }
-            Call::AdBreakComplete => in_ad_break(),
-            Call::AdStart(info, _) => {
-                in_ad_break()?;
-                if media.ad.as_ref().map(|(a, _)| a) == Some(info) {
-                    Err("ad start for the ad already running: call ad complete first, or start a different one".into())
-                } else {
-                    Ok(())
-                }
-            }
-            Call::AdComplete | Call::AdSkip => in_ad(),
-            Call::ChapterStart(info, _) => {
-                if media.chapter.as_ref().map(|(c, _)| c) == Some(info) {
-                    Err("chapter start for the chapter already running: call chapter complete first, or start a different one".into())
-                } else {
-                    Ok(())
-                }
-            }
-            Call::ChapterComplete | Call::ChapterSkip => in_chapter(),
-            Call::StateStart(state) => {
-                if media.active_states.contains(&state.name) {
-                    Err(format!("state start for \"{}\", which is already started: call state end first", state.name))
-                } else if !media.seen_states.contains(&state.name) && media.seen_states.len() >= MAX_PLAYER_STATES {
-                    Err(format!(
-                        "state start for \"{}\": a session tracks at most {MAX_PLAYER_STATES} distinct player states",
-                        state.name
-                    ))
-                } else {
-                    Ok(())
-                }
-            }
-            Call::StateEnd(state) => {
-                if media.active_states.contains(&state.name) {
-                    Ok(())
-                } else {
-                    Err(format!("state end for \"{}\", which was not started: call state start first", state.name))
-                }
-            }
-            Call::Error(id) if id.trim().is_empty() => Err("track_error needs a non-empty error id".into()),
-            // The API requires qoeDataDetails on bitrateChange (found by the tracker_calls fuzz target).
-            Call::BitrateChange if media.qoe.is_none() => {
-                Err("bitrate change without QoE: call update_qoe first".into())
-            }
-            Call::Complete
-            | Call::SessionEnd
-            | Call::Error(_)
-            | Call::BitrateChange
-            | Call::Playhead(_)
-            | Call::Qoe(_)
-            | Call::Tick => Ok(()),
-        }
-    }
-
     /// The actions of a legal call.
     fn act(&mut self, call: Call) {
         match call {
@@ -553,22 +304,9 @@ impl Rules {
     fn start(&mut self, info: MediaInfo, metadata: Metadata) {
         let now = self.now.mono_ms;
         let preroll_wait = info.preroll_waiting_ms as i64;
-        self.media = Some(Media {
-            info,
-            metadata,
-            ad_break: None,
-            ad: None,
-            chapter: None,
-            play: PlayState::Init,
-            buffering: false,
-            seeking: false,
-            playhead: 0.0,
-            qoe: None,
-            active_states: BTreeSet::new(),
-            seen_states: BTreeSet::new(),
-        });
-        self.media_idle = false;
-        self.tracker_idle = false;
+        self.media = Some(Media::new(info, metadata));
+        self.not_playing_since = None;
+        self.closed_until_play = false;
         self.content_started = false;
         self.content_since = None;
         self.open_session(false);
@@ -594,20 +332,20 @@ impl Rules {
     /// player states and play state described again.
     fn restart(&mut self) {
         self.open_session(true);
-        let media = self.media.as_ref().expect("in media").clone();
-        if let Some((chapter, metadata)) = &media.chapter {
-            self.emit(EventType::ChapterStart, chapter.xdm(metadata));
+        let media = self.media.as_ref().expect("in media");
+        let open = OpenObjects {
+            chapter: media.chapter.as_ref().map(|(chapter, metadata)| chapter.xdm(metadata)),
+            ad_break: media.ad_break.as_ref().map(AdBreakInfo::xdm),
+            ad: media.ad.as_ref().map(|(ad, metadata)| ad.xdm(metadata)),
+        };
+        let states: Vec<String> = media.active_states.iter().cloned().collect();
+        for (event_type, fragment) in open.restated() {
+            self.emit(event_type, fragment.clone());
         }
-        if let Some(ad_break) = &media.ad_break {
-            self.emit(EventType::AdBreakStart, ad_break.xdm());
-        }
-        if let Some((ad, metadata)) = &media.ad {
-            self.emit(EventType::AdStart, ad.xdm(metadata));
-        }
-        for state in &media.active_states {
+        for state in &states {
             self.emit_state(state, "statesStart");
         }
-        self.playback(false);
+        self.playback(Report::IfChanged);
     }
 
     fn skip_ad(&mut self) {
@@ -662,42 +400,44 @@ impl Rules {
 
     /// What follows every legal call: implied state for preroll ads, idle, 24 h, content start,
     /// and the play-state event or ping.
-    fn after(&mut self, ad_start: bool, ends_wait: bool, flush: bool) {
+    fn after(&mut self, implied: Implied) {
         let now = self.now.mono_ms;
         {
             let m = self.media();
-            // The backend takes an ad start before any play as playing (a preroll).
-            if ad_start && m.play == PlayState::Init && !m.buffering && !m.seeking {
-                m.play = PlayState::Play;
-            }
-            // A buffer or seek ending before the first play leaves the player paused.
-            if ends_wait && m.play == PlayState::Init {
-                m.play = PlayState::Pause;
+            match implied {
+                // The backend takes an ad start before any play as playing (a preroll).
+                Implied::AdStart if m.play == PlayState::Init && !m.buffering && !m.seeking => {
+                    m.play = PlayState::Play;
+                }
+                // A buffer or seek ending before the first play leaves the player paused.
+                Implied::WaitEnded if m.play == PlayState::Init => m.play = PlayState::Pause,
+                _ => {}
             }
         }
-        let idle = self.media.as_ref().expect("in media").idle();
-        // Idle: 30 minutes not playing end the session; playing again resumes it.
-        if idle {
-            if self.media_idle && !self.tracker_idle && now - self.idle_since >= ms(IDLE_TIMEOUT) {
-                self.emit(EventType::SessionEnd, Map::new());
-                self.tracking = false;
-                self.tracker_idle = true;
-            } else if !self.media_idle {
-                self.media_idle = true;
-                self.idle_since = now;
+        let not_playing = self.media.as_ref().expect("in media").not_playing();
+        // 30 minutes not playing end the session; playing again resumes it.
+        if not_playing {
+            match self.not_playing_since {
+                Some(since) if !self.closed_until_play && now - since >= ms(IDLE_TIMEOUT) => {
+                    self.emit(EventType::SessionEnd, Map::new());
+                    self.tracking = false;
+                    self.closed_until_play = true;
+                }
+                Some(_) => {}
+                None => self.not_playing_since = Some(now),
             }
         } else {
-            if self.tracker_idle {
+            if self.closed_until_play {
                 self.restart();
-                self.tracker_idle = false;
+                self.closed_until_play = false;
                 self.session_since = now;
                 self.content_started = false;
                 self.content_since = None;
             }
-            self.media_idle = false;
+            self.not_playing_since = None;
         }
         // 24 hours: end and resume.
-        if !self.tracker_idle && now - self.session_since >= ms(SESSION_TIMEOUT) {
+        if !self.closed_until_play && now - self.session_since >= ms(SESSION_TIMEOUT) {
             self.emit(EventType::SessionEnd, Map::new());
             self.restart();
             self.session_since = now;
@@ -706,29 +446,29 @@ impl Rules {
         }
         // Content start: a second play after a second of main content.
         let in_ad_break = self.media.as_ref().expect("in media").ad_break.is_some();
-        if !idle && !self.content_started {
+        if !not_playing && !self.content_started {
             if in_ad_break {
                 self.content_since = None;
             } else {
                 let since = *self.content_since.get_or_insert(now);
                 if now - since >= ms(CONTENT_START) {
-                    self.playback(true);
+                    self.playback(Report::Always);
                     self.content_started = true;
                 }
             }
         }
-        self.playback(flush);
+        self.playback(if implied.restates_play_state() { Report::Always } else { Report::IfChanged });
     }
 
-    /// Reports the play state when it changed (or `flush`), or pings when it has not for an
+    /// Reports the play state when it changed (or always), or pings when it has not for an
     /// interval.
-    fn playback(&mut self, flush: bool) {
+    fn playback(&mut self, report: Report) {
         if !self.tracking {
             return;
         }
         let now = self.now.mono_ms;
         let state = self.media.as_ref().expect("in media").reported();
-        if state != self.reported || flush {
+        if state != self.reported || report == Report::Always {
             let event = match state {
                 Reported::Buffer => EventType::BufferStart,
                 Reported::Pause => EventType::PauseStart,
@@ -765,10 +505,10 @@ fn reorder_preroll(held: Vec<(Call, Stamp)>) -> Vec<(Call, Stamp)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tracker::objects::MediaType;
+    use crate::tracker::objects::{AdBreakInfo, AdInfo, MediaType};
 
     fn rules() -> Rules {
-        Rules::new(Settings {
+        Rules::new(TrackerConfig {
             channel: None,
             main_ping_interval: Duration::from_secs(10),
             ad_ping_interval: Duration::from_secs(1),
