@@ -12,15 +12,15 @@ EMULATOR := $(TARGET)/mediaedge-emulator
 VERSION  := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 VERSION_MAJOR := $(word 1,$(subst ., ,$(VERSION)))
 VERSION_MINOR := $(word 2,$(subst ., ,$(VERSION)))
-# The ABI policy (README): 0.MINOR before 1.0, MAJOR after; build.rs sets the same SONAME.
-SOVERSION := $(if $(filter 0,$(VERSION_MAJOR)),0.$(VERSION_MINOR),$(VERSION_MAJOR))
-SONAME   := libmediaedge.so.$(SOVERSION)
+# The SONAME carries the ABI policy (README); build.rs, the one place that decides it, writes it
+# into the library, and the rules below read it back (scripts/soname) from the library they just
+# built.
 # What libmediaedge.a needs from the system (rustc --print native-static-libs).
 STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 PREFIX   ?= /usr/local
 VALGRIND := valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99
 
-.PHONY: help all lib header examples demo demo-tracker install test test-rust test-header test-c test-sanitizers test-tsan fuzz-smoke fuzz test-cpp test-kotlin test-swift test-install test-gst gst-player bench bench-smoke clean
+.PHONY: help all lint lib header examples demo demo-tracker install test test-rust test-header test-c test-sanitizers test-tsan fuzz-smoke fuzz test-cpp test-kotlin test-swift test-install test-gst gst-player bench bench-smoke clean
 
 # A bare `make` builds the library (debug), the emulator and the C examples.
 all: examples
@@ -30,7 +30,7 @@ help:
 	@echo "make demo         build, run examples-c/simple_player against the emulator (~35 s), show what it sent"
 	@echo "make demo-tracker the same with the tracker API (examples-c/tracker_player.c)"
 	@echo "make test         every suite (README, 'Two commands'); each is also a target of its own:"
-	@echo "                    test-rust test-header test-c test-sanitizers test-tsan fuzz-smoke"
+	@echo "                    lint test-rust test-header test-c test-sanitizers test-tsan fuzz-smoke"
 	@echo "                    test-cpp test-kotlin test-swift test-install test-gst bench-smoke"
 	@echo "make lib          the library and the emulator; PROFILE=release for target/release"
 	@echo "make header       regenerate include/mediaedge.h from the Rust sources (commit it)"
@@ -42,7 +42,7 @@ help:
 
 lib:
 	$(CARGO) build --workspace $(CARGO_PROFILE)
-	ln -sf libmediaedge.so $(TARGET)/$(SONAME)
+	soname=$$(scripts/soname $(TARGET)/libmediaedge.so) && ln -sf libmediaedge.so $(TARGET)/$$soname
 
 # Regenerates include/mediaedge.h from the Rust sources; commit the result.
 header:
@@ -69,19 +69,29 @@ install:
 	$(CARGO) build --release -p mediaedge
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cmake/MediaEdge $(DESTDIR)$(PREFIX)/include
 	install -m 0755 target/release/libmediaedge.so $(DESTDIR)$(PREFIX)/lib/libmediaedge.so.$(VERSION)
-	ln -sf libmediaedge.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
-	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libmediaedge.so
+	soname=$$(scripts/soname target/release/libmediaedge.so) && \
+	  ln -sf libmediaedge.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$$soname && \
+	  ln -sf $$soname $(DESTDIR)$(PREFIX)/lib/libmediaedge.so
 	install -m 0644 target/release/libmediaedge.a $(DESTDIR)$(PREFIX)/lib/libmediaedge.a
 	install -m 0644 include/mediaedge.h $(wildcard include/mediaedge.hpp) $(DESTDIR)$(PREFIX)/include/
 	for pc in mediaedge mediaedge-static; do \
 	  sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@STATIC_LIBS@|$(STATIC_LIBS)|' \
 	    pkg/$$pc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/$$pc.pc; done
+	soname=$$(scripts/soname target/release/libmediaedge.so) && \
 	for f in MediaEdgeConfig MediaEdgeConfigVersion; do \
 	  sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@VERSION_MAJOR@|$(VERSION_MAJOR)|g' -e 's|@VERSION_MINOR@|$(VERSION_MINOR)|g' \
-	    -e 's|@SONAME@|$(SONAME)|g' -e 's|@STATIC_LIBS_CMAKE@|$(subst -l,,$(subst $(eval) ,;,$(STATIC_LIBS)))|g' \
+	    -e "s|@SONAME@|$$soname|g" -e 's|@STATIC_LIBS_CMAKE@|$(subst -l,,$(subst $(eval) ,;,$(STATIC_LIBS)))|g' \
 	    pkg/$$f.cmake.in > $(DESTDIR)$(PREFIX)/lib/cmake/MediaEdge/$$f.cmake; done
 
-test: test-rust test-header test-c test-sanitizers test-tsan fuzz-smoke test-cpp test-kotlin test-swift test-install test-gst bench-smoke
+test: lint test-rust test-header test-c test-sanitizers test-tsan fuzz-smoke test-cpp test-kotlin test-swift test-install test-gst bench-smoke
+
+# Formatting, lints, documentation and the modules' one-way dependencies, as CI enforces them.
+lint:
+	$(CARGO) fmt --all --check
+	cd fuzz && $(CARGO) fmt --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --quiet
+	python3 scripts/check-layers.py
 
 # Everything but the fault suite, then the fault suite with its table printed.
 test-rust:
@@ -217,7 +227,7 @@ bench-smoke:
 # repository four ways (pkg-config and CMake, shared and static); each runs a session against
 # the emulator. Also checks the exported symbols, the SONAME and the version.
 test-install: lib
-	scripts/test-install.sh $(EMULATOR) $(VERSION) $(SONAME)
+	scripts/test-install.sh $(EMULATOR) $(VERSION)
 
 clean:
 	$(CARGO) clean

@@ -120,7 +120,10 @@ fn main() {
         style: cbindgen::Style::Both,
         usize_is_size_t: true,
         enumeration: cbindgen::EnumConfig { prefix_with_name: false, ..Default::default() },
-        export: cbindgen::ExportConfig { exclude: core_constants(), ..Default::default() },
+        export: cbindgen::ExportConfig {
+            exclude: CORE_CONSTANTS.iter().map(|name| name.to_string()).collect(),
+            ..Default::default()
+        },
         ..Default::default()
     };
 
@@ -140,13 +143,17 @@ fn main() {
 }
 
 /// The core's public constants (`src/limits.rs`), which cbindgen would copy into the header
-/// unprefixed; the header has them as `MEDIAEDGE_MAX_*` from `src/ffi/limits.rs`.
-fn core_constants() -> Vec<String> {
-    println!("cargo:rerun-if-changed=src/limits.rs");
-    let text = std::fs::read_to_string("src/limits.rs").expect("src/limits.rs is readable");
-    text.lines()
-        .filter_map(|line| line.trim().strip_prefix("pub const "))
-        .filter_map(|rest| rest.split(':').next())
-        .map(|name| name.trim().to_string())
-        .collect()
-}
+/// unprefixed; the header has them as `MEDIAEDGE_MAX_*` from `src/ffi/limits.rs`. A constant
+/// added there and not here shows up unprefixed in the header, which `make test-header` refuses.
+const CORE_CONSTANTS: &[&str] = &[
+    "MAX_CONFIG_BYTES",
+    "MAX_XDM_BYTES",
+    "MAX_PLAYER_ID_BYTES",
+    "MAX_NAME_BYTES",
+    "MAX_METADATA_KEY_BYTES",
+    "MAX_METADATA_VALUE_BYTES",
+    "MAX_METADATA_ENTRIES",
+    "MAX_METADATA_TOTAL_BYTES",
+    "MAX_LOCATION_HINT_BYTES",
+    "MAX_JSON_DEPTH",
+];

@@ -4,9 +4,13 @@
 # shared, CMake static; and once against the repository's own release build. Each binary runs a
 # session against the emulator. Then the ABI checks: only mediaedge_* symbols exported, the
 # SONAME, the version agreeing with Cargo.toml.
-# usage: scripts/test-install.sh EMULATOR VERSION SONAME
+# usage: scripts/test-install.sh EMULATOR VERSION
 set -euo pipefail
-emulator=$(realpath "$1") version=$2 soname=$3
+emulator=$(realpath "$1") version=$2
+# What the README's ABI policy says the SONAME must be (build.rs sets it): 0.MINOR before 1.0,
+# MAJOR after.
+major=${version%%.*} minor=${version#*.}; minor=${minor%%.*}
+if [ "$major" = 0 ]; then soname=libmediaedge.so.0.$minor; else soname=libmediaedge.so.$major; fi
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -1,5 +1,5 @@
 //! The C ABI. The only module that touches raw pointers: every export goes through
-//! [`ffi_boundary!`], checks its pointers with [`borrow`], and reports failures as a
+//! `ffi_boundary!`, checks its pointers with `handle::borrow`, and reports failures as a
 //! [`mediaedge_status`] plus a per-thread message.
 
 // C names for C types: the header is what C readers see.
