@@ -103,18 +103,18 @@ test-rust:
 test-header: | $(BUILD)
 	@! grep -nE '^(#define|typedef|enum|struct) *[A-Za-z_]' include/mediaedge.h | grep -vE '(MEDIAEDGE|mediaedge)_' \
 	  || { echo "include/mediaedge.h defines names without the mediaedge prefix (above)"; exit 1; }
-	$(CC) -std=c99 $(CWARN) -Iinclude -c tests-c/header_twice.c -o $(BUILD)/header_c99.o
-	$(CC) -std=c11 $(CWARN) -Iinclude -c tests-c/header_twice.c -o $(BUILD)/header_c11.o
-	$(CXX) -std=c++11 $(CWARN) -Iinclude -x c++ -c tests-c/header_twice.c -o $(BUILD)/header_cxx11.o
+	$(CC) -std=c99 $(CWARN) -Iinclude -c tests/c/header_twice.c -o $(BUILD)/header_c99.o
+	$(CC) -std=c11 $(CWARN) -Iinclude -c tests/c/header_twice.c -o $(BUILD)/header_c11.o
+	$(CXX) -std=c++11 $(CWARN) -Iinclude -x c++ -c tests/c/header_twice.c -o $(BUILD)/header_cxx11.o
 
 # The NULL-argument matrix of test_misuse.c, generated from the header (every function, every
 # pointer argument).
-$(BUILD)/null_matrix.inc: include/mediaedge.h tests-c/gen_null_matrix.py | $(BUILD)
-	python3 tests-c/gen_null_matrix.py include/mediaedge.h > $@
+$(BUILD)/null_matrix.inc: include/mediaedge.h tests/c/gen_null_matrix.py | $(BUILD)
+	python3 tests/c/gen_null_matrix.py include/mediaedge.h > $@
 
 test-c: examples $(BUILD)/null_matrix.inc
-	$(CC) -std=c99 $(CWARN) -Iinclude tests-c/test_capi.c -o $(BUILD)/test_capi $(LDLIBS)
-	$(CC) -std=c99 $(CWARN) -Iinclude -I$(BUILD) tests-c/test_misuse.c -o $(BUILD)/test_misuse $(LDLIBS)
+	$(CC) -std=c99 $(CWARN) -Iinclude tests/c/test_capi.c -o $(BUILD)/test_capi $(LDLIBS)
+	$(CC) -std=c99 $(CWARN) -Iinclude -I$(BUILD) tests/c/test_misuse.c -o $(BUILD)/test_misuse $(LDLIBS)
 	scripts/with-emulator.sh $(EMULATOR) $(BUILD)/test_capi @URL@
 	scripts/with-emulator.sh $(EMULATOR) $(VALGRIND) $(BUILD)/test_capi @URL@
 	scripts/with-emulator.sh $(EMULATOR) $(BUILD)/test_misuse @URL@ 1000
@@ -158,9 +158,9 @@ fuzz:
 SANITIZE := -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_BINS := test_capi test_misuse simple_player manual_session tracker_player
 test-sanitizers: lib $(BUILD)/null_matrix.inc
-	$(CC) -std=c99 $(SANITIZE) tests-c/sanitizer_canary.c -o $(BUILD)/sanitizer_canary
+	$(CC) -std=c99 $(SANITIZE) tests/c/sanitizer_canary.c -o $(BUILD)/sanitizer_canary
 	for t in test_capi test_misuse; do \
-	  $(CC) -std=c99 $(CWARN) $(SANITIZE) -Iinclude -I$(BUILD) tests-c/$$t.c -o $(BUILD)/$${t}_asan $(LDLIBS) || exit 1; done
+	  $(CC) -std=c99 $(CWARN) $(SANITIZE) -Iinclude -I$(BUILD) tests/c/$$t.c -o $(BUILD)/$${t}_asan $(LDLIBS) || exit 1; done
 	for e in simple_player manual_session tracker_player; do \
 	  $(CC) -std=c99 $(CWARN) $(SANITIZE) -Iinclude examples-c/$$e.c -o $(BUILD)/$${e}_asan $(LDLIBS) || exit 1; done
 	scripts/sanitizers.sh $(EMULATOR) $(BUILD) $(foreach b,$(SAN_BINS),$(BUILD)/$(b)_asan)
@@ -168,9 +168,9 @@ test-sanitizers: lib $(BUILD)/null_matrix.inc
 # The C++ wrapper: its test as is and under AddressSanitizer + UBSan, and the C++ quick start.
 CXXWARN  := -std=c++17 -Wall -Wextra -Wpedantic -Werror
 test-cpp: lib | $(BUILD)
-	$(CXX) $(CXXWARN) -Iinclude tests-cpp/test_cpp.cpp -o $(BUILD)/test_cpp $(LDLIBS)
+	$(CXX) $(CXXWARN) -Iinclude tests/cpp/test_cpp.cpp -o $(BUILD)/test_cpp $(LDLIBS)
 	$(CXX) $(CXXWARN) -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
-	  -Iinclude tests-cpp/test_cpp.cpp -o $(BUILD)/test_cpp_asan $(LDLIBS)
+	  -Iinclude tests/cpp/test_cpp.cpp -o $(BUILD)/test_cpp_asan $(LDLIBS)
 	$(CXX) $(CXXWARN) -Iinclude examples-cpp/quickstart.cpp -o $(BUILD)/quickstart_cpp $(LDLIBS)
 	scripts/with-emulator.sh $(EMULATOR) $(BUILD)/test_cpp @URL@
 	scripts/with-emulator.sh $(EMULATOR) $(BUILD)/test_cpp_asan @URL@
@@ -212,7 +212,7 @@ test-gst: gst-player
 	gst-launch-1.0 -q videotestsrc num-buffers=600 pattern=ball ! video/x-raw,width=320,height=180,framerate=30/1 \
 	  ! vp8enc deadline=1 target-bitrate=400000 ! webmmux ! filesink location=$(BUILD)/clip.webm
 	scripts/with-emulator.sh $(EMULATOR) sh -c \
-	  '$(BUILD)/gst_player "$$0" $(BUILD)/clip.webm $(BUILD)/gst-positions.log && python3 tests-gst/check_gst.py "$$0" $(BUILD)/gst-positions.log' @URL@
+	  '$(BUILD)/gst_player "$$0" $(BUILD)/clip.webm $(BUILD)/gst-positions.log && python3 tests/gst/check_gst.py "$$0" $(BUILD)/gst-positions.log' @URL@
 
 # The benchmark suite (BENCHMARKS.md), about three minutes; the smoke mode only checks it runs.
 bench:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs mediaedge into a temporary prefix and builds tests-install/consumer.c against it from
+# Installs mediaedge into a temporary prefix and builds tests/install/consumer.c against it from
 # a directory outside the repository, four ways: pkg-config shared, pkg-config static, CMake
 # shared, CMake static; and once against the repository's own release build. Each binary runs a
 # session against the emulator. Then the ABI checks: only mediaedge_* symbols exported, the
@@ -18,7 +18,7 @@ prefix=$work/prefix
 
 make -C "$repo" --no-print-directory install PREFIX="$prefix" >"$work/install.log" 2>&1 || { cat "$work/install.log"; exit 1; }
 mkdir "$work/src"
-cp "$repo/tests-install/consumer.c" "$repo/tests-install/CMakeLists.txt" "$work/src/"
+cp "$repo/tests/install/consumer.c" "$repo/tests/install/CMakeLists.txt" "$work/src/"
 cd "$work/src"
 fail() { echo "test-install: $*" >&2; exit 1; }
 

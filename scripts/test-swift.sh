@@ -67,11 +67,11 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 make -C "$repo" --no-print-directory install PREFIX="$work/prefix" >"$work/install.log" 2>&1 || { cat "$work/install.log"; exit 1; }
 mkdir -p "$work/consumer"
-cp -r "$repo/tests-install/swift-consumer/Sources" "$work/consumer/"
+cp -r "$repo/tests/install/swift-consumer/Sources" "$work/consumer/"
 # A path dependency's identity is its folder's name (`mediaedge` for a clone of the repository).
 identity=$(basename "$package" | tr '[:upper:]' '[:lower:]')
 sed -e "s|@MEDIAEDGE_PATH@|$package|" -e "s|@MEDIAEDGE_IDENTITY@|$identity|" \
-  "$repo/tests-install/swift-consumer/Package.swift.in" >"$work/consumer/Package.swift"
+  "$repo/tests/install/swift-consumer/Package.swift.in" >"$work/consumer/Package.swift"
 PKG_CONFIG_PATH=$work/prefix/lib/pkgconfig "$swift" build --package-path "$work/consumer" \
   -Xlinker -rpath -Xlinker "$work/prefix/lib" >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
 consumer=$work/consumer/.build/debug/Consumer
