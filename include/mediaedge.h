@@ -386,10 +386,13 @@ typedef struct mediaedge_session_event {
  * that while a call for the same session is in progress on another thread, that thread makes
  * this one right after it. Calls for one session (for a tracker, for its open session, or the
  * tracker itself while none is open) come in the order the library decided them and never
- * overlap; calls for different sessions may. No library lock is held: the callback may call
- * any mediaedge function except freeing the client and replacing the event callback
- * (WRONG_STATE); events it causes for its own session come after it returns. Once
- * `mediaedge_client_free` returns, it is not called again.
+ * overlap; calls for different sessions may. One lock is held during the call: a shared read
+ * lock on the event callback itself, which blocks exactly one thing, replacing or removing the
+ * event callback (`mediaedge_client_set_event_callback` waits until no call is in progress;
+ * from inside the callback it returns WRONG_STATE). No other library lock is held: the
+ * callback may call any other mediaedge function except freeing the client; events it causes
+ * for its own session come after it returns. Once `mediaedge_client_free` returns, it is not
+ * called again.
  */
 typedef void (*mediaedge_session_event_fn)(void *user_data,
                                            const struct mediaedge_session_event *event);
@@ -408,7 +411,9 @@ typedef uint32_t mediaedge_log_level;
 /**
  * Receives one log line. Called on any of the library's threads and on the caller's, possibly
  * overlapping; `message` is valid only during the call. It must not call back into the library.
- * Once `mediaedge_client_free` returns, it is not called again.
+ * A shared read lock on the log callback is held during the call: replacing or removing the log
+ * callback waits until no call is in progress. Once `mediaedge_client_free` returns, it is not
+ * called again.
  */
 typedef void (*mediaedge_log_fn)(void *user_data, mediaedge_log_level level, const char *message);
 
