@@ -302,14 +302,7 @@ impl Client {
         // The documented bound is the deadline plus 50 ms: the threads get what is left of it
         // after the flush, less a margin for what follows (joining exited threads, reporting).
         let threads_by = deadline + Duration::from_millis(45);
-        // Held events (consent pending) cannot go out; waiting for them would only delay.
-        if self.engine.consent() == Consent::In {
-            // Sessions the caller left open are ended, as freeing their handles would.
-            self.engine.end_open_sessions();
-            self.engine.flush(timeout);
-        }
-        self.engine.close();
-        self.engine.abandon_queued();
+        self.engine.wind_down(timeout);
         // The scheduler and idle workers exit at once; a worker blocked in a request on a dead
         // network is left to finish on its own (bounded by the request timeout).
         let all_exited = self.running.wait_all_exited(threads_by);
@@ -324,8 +317,7 @@ impl Client {
         }
         // No callback runs once this returns: these wait for calls in progress, and a straggling
         // worker finds its outcome already dropped and nothing to call.
-        let _ = self.engine.set_listener(None);
-        self.engine.logger().set_sink(Level::Error, None);
+        self.engine.silence();
     }
 }
 

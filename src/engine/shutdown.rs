@@ -1,15 +1,39 @@
 //! The end of a client: the sessions its caller left open are ended, what is left after the
 //! flush is dropped and reported, and what was on the wire is reported as unconfirmed.
 
+use std::time::Duration;
+
 use super::notify::{AfterUnlock, Release};
 use super::Engine;
+use crate::config::Consent;
 use crate::events::SessionEventKind;
+use crate::log::Level;
 use crate::stats::{Counters, DropReason};
 
 impl Engine {
+    /// Ends the sessions the caller left open (as freeing their handles would), flushes for up
+    /// to `timeout`, then closes: what is still queued is dropped and reported (UNSENT), what is
+    /// on the wire reported as UNCONFIRMED. With consent not "in", held events cannot go out, so
+    /// there is no flush to wait for.
+    pub fn wind_down(&self, timeout: Duration) {
+        if self.consent() == Consent::In {
+            self.end_open_sessions();
+            self.flush(timeout);
+        }
+        self.close();
+        self.abandon_queued();
+    }
+
+    /// Once the client's threads are gone: removes the caller's callbacks, waiting for calls in
+    /// progress, so none is called after this returns.
+    pub fn silence(&self) {
+        let _ = self.set_listener(None);
+        self.logger.set_sink(Level::Error, None);
+    }
+
     /// Ends every session still open (the client is shutting down under them), so the backend
     /// closes them now instead of timing them out.
-    pub fn end_open_sessions(&self) {
+    fn end_open_sessions(&self) {
         for core in self.table.all() {
             self.end_at_last_playhead(&core);
         }
@@ -17,7 +41,7 @@ impl Engine {
 
     /// After `close`: drops what is still queued, reports it per session (UNSENT) and counts it;
     /// a request on the wire is reported and counted apart (UNCONFIRMED).
-    pub fn abandon_queued(&self) {
+    fn abandon_queued(&self) {
         for core in self.table.all() {
             let mut after = AfterUnlock::forgetting_session(Release::Nothing);
             {
