@@ -53,13 +53,38 @@ static int thread_count(void) {
     return count;
 }
 
-/* Waits up to a second for the thread count to come back to `expected` (a thread that has
- * counted itself out may still be leaving the kernel's list). */
+/* Prints the name of every thread of the process (to tell which one a count check found). */
+static void print_threads(void) {
+    struct dirent *entry;
+    DIR *dir = opendir("/proc/self/task");
+    if (dir == NULL) return;
+    while ((entry = readdir(dir)) != NULL) {
+        char path[300], name[64] = "?";
+        FILE *comm;
+        if (entry->d_name[0] == '.') continue;
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", entry->d_name);
+        comm = fopen(path, "r");
+        if (comm != NULL) {
+            if (fgets(name, sizeof name, comm) != NULL) name[strcspn(name, "\n")] = '\0';
+            fclose(comm);
+        }
+        fprintf(stderr, "  thread %s: %s\n", entry->d_name, name);
+    }
+    closedir(dir);
+}
+
+/* Waits up to 5 s for the thread count to come back to `expected`: a thread that has counted
+ * itself out may still be leaving the kernel's list, slowly on a loaded machine. On a mismatch
+ * the threads still there are listed. */
 static int settle_threads(int expected) {
     int n = thread_count();
-    for (int i = 0; i < 100 && n != expected; i++) {
+    for (int i = 0; i < 500 && n != expected; i++) {
         sleep_ms(10);
         n = thread_count();
+    }
+    if (n != expected) {
+        fprintf(stderr, "%d threads, expected %d:\n", n, expected);
+        print_threads();
     }
     return n;
 }
