@@ -86,3 +86,23 @@ fn consent_out_stops_pinging() {
     client.wait_idle(Duration::from_secs(5)).unwrap();
     assert_eq!(actions(&emulator.media_requests()), ["sessionStart"]);
 }
+
+/// After a flush returns, no thread is still delivering session events: the FAILED event of
+/// consent "out" reaches the listener on the caller's thread, before `set_consent` returns.
+/// (Before the count-off moved to the end of a delivering turn, a worker could still hold the
+/// session's mailbox after the flush returned, and delivered FAILED late: seen under ASan in
+/// `test_capi`.) Repeated, because the window was a few instructions wide.
+#[test]
+fn consent_out_after_a_flush_reports_failed_before_it_returns() {
+    let emulator = Emulator::start().unwrap();
+    for round in 0..300 {
+        let client = manual_client(&emulator);
+        let events = record_events(&client);
+        let session = client.start_automatic("p1", Player::new(), START_XDM).unwrap();
+        session.send(&event("play")).unwrap();
+        flush(&client);
+        client.set_consent(Consent::Out);
+        let failed = events.lock().unwrap().iter().filter(|e| e.kind == SessionEventKind::Failed).count();
+        assert_eq!(failed, 1, "round {round}: FAILED not reported before set_consent returned");
+    }
+}

@@ -118,10 +118,15 @@ impl Engine {
     /// Posts a batch; if this thread's turn comes, delivers it and whatever else is next in line.
     fn deliver(&self, mailbox: &Mailbox, number: u64, batch: Batch) {
         if mailbox.post(number, batch) {
+            let mut finished = 0;
             while let Some(batch) = mailbox.take() {
                 self.emit(batch.events);
-                self.event_done(batch.finished_events);
+                finished += batch.finished_events;
             }
+            // Counted off only once this thread's turn is over: a flush that returns leaves no
+            // thread delivering, so what the caller decides next (consent out, a free) reaches
+            // the listener on the caller's thread, before its call returns.
+            self.event_done(finished);
         }
     }
 
