@@ -3,13 +3,16 @@
 //! It issues session IDs, validates every request, answers 200/204/207/400/404 the way the real
 //! API does, closes sessions on sessionEnd/sessionComplete and after the backend's timeouts, and
 //! records every request. Faults (status sequences, `Retry-After`, delays, dropped connections) are
-//! scripted through [`Emulator::push_fault`] or `POST /__emulator/faults`.
+//! scripted through [`Emulator::push_fault`] or `POST /__emulator/faults`. A latency (a fixed
+//! delay plus jitter before every answer) models a wide-area round trip: [`Emulator::set_latency`],
+//! `POST /__emulator/latency` or the binary's `--latency-ms`/`--jitter-ms`.
 //!
 //! The backend's timeouts (10 minutes without events, 30 minutes without playhead movement, 24 hours
 //! of age) are judged on the events' own `timestamp` fields rather than on the emulator's clock, so
 //! that a client running on a virtual clock can exercise them without waiting.
 
 mod http;
+mod latency;
 pub mod validate;
 
 use std::collections::HashMap;
@@ -23,6 +26,7 @@ use serde_json::{json, Value};
 
 use http::Reply;
 pub use http::{Request, Response};
+pub use latency::Latency;
 
 const IDLE_CLOSE_MS: i64 = 10 * 60 * 1000;
 const STALLED_PLAYHEAD_MS: i64 = 30 * 60 * 1000;
@@ -98,7 +102,10 @@ impl Fault {
         Fault { action: action.map(str::to_string), session: None, kind: FaultKind::ProcessThenDrop, times }
     }
 
-    fn from_json(v: &Value) -> Result<Fault, String> {
+    /// A fault as `POST /__emulator/faults` and `--fault` take it: `{"action": "ping", "times": 3,`
+    /// and one of `"status": 503` (with `retryAfter`, `body`), `"delayMs": 3000`, `"drop": true`,
+    /// `"processThenDrop": true`, optionally `"session": ID}`.
+    pub fn from_json(v: &Value) -> Result<Fault, String> {
         let action = v.get("action").and_then(Value::as_str).map(str::to_string);
         let session = v.get("session").and_then(Value::as_str).map(str::to_string);
         let times = v.get("times").and_then(Value::as_u64).unwrap_or(1) as u32;
@@ -240,6 +247,7 @@ struct State {
     sessions: HashMap<String, BackendSession>,
     faults: Vec<Fault>,
     recorded: Vec<Recorded>,
+    latency: Latency,
 }
 
 struct Shared {
@@ -370,7 +378,12 @@ impl Emulator {
             started: Instant::now(),
             running: AtomicBool::new(true),
             next_seq: AtomicU64::new(1),
-            state: Mutex::new(State { sessions: HashMap::new(), faults: Vec::new(), recorded: Vec::new() }),
+            state: Mutex::new(State {
+                sessions: HashMap::new(),
+                faults: Vec::new(),
+                recorded: Vec::new(),
+                latency: Latency::default(),
+            }),
             changed: Condvar::new(),
             observer: Mutex::new(None),
         });
@@ -413,6 +426,16 @@ impl Emulator {
 
     pub fn push_fault(&self, fault: Fault) {
         self.shared.lock().faults.push(fault);
+    }
+
+    /// Answers every later media request (over a socket) after `base` plus a uniformly random
+    /// part of `jitter`; `Duration::ZERO` twice turns it off. A `delay` fault adds to it.
+    pub fn set_latency(&self, base: Duration, jitter: Duration) {
+        self.shared.lock().latency = Latency::new(base, jitter);
+    }
+
+    pub fn latency(&self) -> Latency {
+        self.shared.lock().latency
     }
 
     /// Every request received so far, in arrival order.
@@ -483,7 +506,7 @@ impl Emulator {
         }
     }
 
-    /// Forgets recorded requests, sessions and pending faults.
+    /// Forgets recorded requests, sessions and pending faults (the latency, a setting, stays).
     pub fn reset(&self) {
         let mut state = self.shared.lock();
         state.recorded.clear();
@@ -507,7 +530,16 @@ impl Drop for Emulator {
 
 fn handle_connection(shared: Arc<Shared>, stream: TcpStream, tls: Option<Arc<rustls::ServerConfig>>) {
     let keep_going = || shared.running.load(Ordering::SeqCst);
-    let handle = |request: &Request| answer(&shared, request);
+    let handle = |request: &Request| {
+        // The network's share of the round trip: media requests only, before anything else.
+        if !request.path.starts_with("/__emulator/") {
+            let delay = shared.lock().latency.sample();
+            if !delay.is_zero() {
+                thread::sleep(delay);
+            }
+        }
+        answer(&shared, request)
+    };
     let _ = stream.set_nodelay(true);
     match tls {
         None => {
@@ -711,6 +743,19 @@ fn control_endpoint(shared: &Shared, control: &str, request: &Request) -> Respon
             match parsed {
                 Ok(fault) => {
                     shared.lock().faults.push(fault);
+                    Response::empty(204)
+                }
+                Err(message) => Response::json(400, &json!({"error": message})),
+            }
+        }
+        ("GET", "latency") => Response::json(200, &shared.lock().latency.to_json()),
+        ("POST", "latency") => {
+            let parsed = serde_json::from_slice::<Value>(&request.body)
+                .map_err(|e| e.to_string())
+                .and_then(|v| Latency::from_json(&v));
+            match parsed {
+                Ok(latency) => {
+                    shared.lock().latency = latency;
                     Response::empty(204)
                 }
                 Err(message) => Response::json(400, &json!({"error": message})),
