@@ -7,6 +7,7 @@
 mod endpoint;
 pub mod policy;
 mod queue;
+mod resolve;
 pub mod response;
 pub mod transport;
 

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ureq::tls::{RootCerts, TlsConfig};
-use ureq::unversioned::resolver::DefaultResolver;
 use ureq::unversioned::transport::{ConnectionDetails, Connector, DefaultConnector, Transport as UreqConn};
 
+use super::resolve::SharedResolver;
 use crate::config::Config;
 
 /// What came back from the server, whatever the status.
@@ -74,6 +74,7 @@ impl Connector<()> for CountingConnector {
 pub struct UreqTransport {
     agent: ureq::Agent,
     opened: Arc<AtomicU64>,
+    resolver: SharedResolver,
 }
 
 impl UreqTransport {
@@ -96,8 +97,9 @@ impl UreqTransport {
             .build();
         let opened = Arc::new(AtomicU64::new(0));
         let connector = CountingConnector { inner: DefaultConnector::new(), opened: Arc::clone(&opened) };
-        let agent = ureq::Agent::with_parts(agent_config, connector, DefaultResolver::default());
-        UreqTransport { agent, opened }
+        let resolver = SharedResolver::default();
+        let agent = ureq::Agent::with_parts(agent_config, connector, resolver.clone());
+        UreqTransport { agent, opened, resolver }
     }
 }
 
@@ -118,6 +120,14 @@ fn failure(e: ureq::Error) -> TransportError {
         _ => e.to_string(),
     };
     TransportError { kind, message }
+}
+
+impl UreqTransport {
+    /// How many times a host name was looked up in the system resolver (IP literals never are,
+    /// names once a minute at most).
+    pub fn name_lookups(&self) -> u64 {
+        self.resolver.0.lookups()
+    }
 }
 
 impl Transport for UreqTransport {
