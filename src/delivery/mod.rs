@@ -5,6 +5,7 @@
 //! send and what an answer means are the engine's.
 
 mod endpoint;
+mod exchange;
 pub mod policy;
 mod queue;
 mod resolve;
