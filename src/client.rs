@@ -9,7 +9,8 @@ use parking_lot::{Condvar, Mutex};
 
 use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::config::{Config, Consent};
-use crate::delivery::transport::{Transport, UreqTransport};
+use crate::delivery::transport::Transport;
+use crate::delivery::Sender;
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Listener, SessionEvent};
@@ -83,12 +84,16 @@ impl Client {
 
     pub fn with_clock(config_json: &str, clock: ClockChoice) -> Result<Client> {
         let config = Config::from_json(config_json)?;
-        let transport = Arc::new(UreqTransport::new(&config));
-        Client::with_transport(config, clock, transport)
+        Client::with_sender(config, clock, Sender::Http)
     }
 
-    /// A client whose requests go through `transport` instead of HTTP.
+    /// A client whose requests go through `transport` instead of HTTP, called by
+    /// `native.deliveryWorkers` threads.
     pub fn with_transport(config: Config, clock: ClockChoice, transport: Arc<dyn Transport>) -> Result<Client> {
+        Client::with_sender(config, clock, Sender::Custom(transport))
+    }
+
+    fn with_sender(config: Config, clock: ClockChoice, sender: Sender) -> Result<Client> {
         let (clock, manual): (Arc<dyn Clock>, Option<Arc<ManualClock>>) = match clock {
             ClockChoice::System => (Arc::new(SystemClock::new()), None),
             ClockChoice::Manual { start_unix_ms } => {
@@ -96,8 +101,8 @@ impl Client {
                 (manual.clone(), Some(manual))
             }
         };
-        let workers = config.delivery_workers;
-        let engine = Arc::new(Engine::new(config, clock, manual, transport));
+        let engine = Arc::new(Engine::new(config, clock, manual, sender)?);
+        let workers = engine.delivery_threads();
         let running = Arc::new(Running::default());
         let mut threads = Vec::with_capacity(workers + 1);
         // Threads already started stop again when a later one cannot start.

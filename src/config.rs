@@ -24,7 +24,10 @@ pub struct Config {
     pub edge_base_url: Option<String>,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
+    /// Threads calling a substitute transport (`Client::with_transport`); HTTP uses one loop.
     pub delivery_workers: usize,
+    /// Connections (so requests in flight) the HTTP loop may open at once.
+    pub max_connections: usize,
     /// How long a retryable failure is retried before the event is given up.
     pub max_retry_duration: Duration,
     /// How long freeing the client waits for queued events to be delivered.
@@ -77,6 +80,9 @@ impl Consent {
 const MAIN_PING_RANGE: (f64, f64) = (10.0, 50.0);
 const AD_PING_RANGE: (f64, f64) = (1.0, 10.0);
 
+/// Default `native.maxConnections`: requests in flight grow with the backlog up to this (by
+/// Little's law, 16 carry 320 requests/s at a 50 ms round trip).
+pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 16;
 /// Default `native.maxQueuedEvents`: about 28 hours of 10-second pings for one session, or a
 /// few minutes of outage for a thousand.
 pub(crate) const DEFAULT_MAX_QUEUED_EVENTS: usize = 10_000;
@@ -296,6 +302,7 @@ impl Config {
             "connectTimeoutMs",
             "requestTimeoutMs",
             "deliveryWorkers",
+            "maxConnections",
             "maxRetryDurationMs",
             "shutdownTimeoutMs",
             "maxQueuedEvents",
@@ -311,15 +318,15 @@ impl Config {
         let connect_timeout = number("connectTimeoutMs", 100.0, 60_000.0, 5_000.0);
         let request_timeout = number("requestTimeoutMs", 100.0, 120_000.0, 10_000.0);
         let workers = number("deliveryWorkers", 1.0, 16.0, 2.0);
+        let max_connections = number("maxConnections", 1.0, 256.0, DEFAULT_MAX_CONNECTIONS as f64);
         let max_retry = number("maxRetryDurationMs", 0.0, 86_400_000.0, 3_600_000.0);
         let shutdown = number("shutdownTimeoutMs", 0.0, 60_000.0, 2_000.0);
         let max_events = number("maxQueuedEvents", 16.0, 10_000_000.0, DEFAULT_MAX_QUEUED_EVENTS as f64);
         let max_bytes = number("maxQueuedBytes", 16_384.0, 4_294_967_296.0, DEFAULT_MAX_QUEUED_BYTES as f64);
-        if workers.fract() != 0.0 {
-            p.take::<()>(Err(config_error(
-                "native.deliveryWorkers",
-                format!("expected a whole number, got {workers}"),
-            )));
+        for (key, value) in [("native.deliveryWorkers", workers), ("native.maxConnections", max_connections)] {
+            if value.fract() != 0.0 {
+                p.take::<()>(Err(config_error(key, format!("expected a whole number, got {value}"))));
+            }
         }
         let edge_base_url = p
             .take(native.string("edgeBaseUrl"))
@@ -352,6 +359,7 @@ impl Config {
             connect_timeout: millis(connect_timeout),
             request_timeout: millis(request_timeout),
             delivery_workers: workers as usize,
+            max_connections: max_connections as usize,
             max_retry_duration: millis(max_retry),
             shutdown_timeout: millis(shutdown),
             max_queued_events: max_events as usize,

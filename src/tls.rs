@@ -41,6 +41,29 @@ impl std::fmt::Debug for TrustAnchors {
     }
 }
 
+/// The rustls client configuration: these anchors, or the Mozilla roots (webpki-roots) compiled
+/// into the library.
+pub fn client_config(anchors: Option<&TrustAnchors>) -> Result<std::sync::Arc<rustls::ClientConfig>, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    match anchors {
+        Some(anchors) => {
+            for certificate in anchors.certificates() {
+                roots
+                    .add(rustls::pki_types::CertificateDer::from(certificate.der().to_vec()))
+                    .map_err(|e| format!("a CA certificate was refused: {e}"))?;
+            }
+        }
+        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(std::sync::Arc::new(config))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

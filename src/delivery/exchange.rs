@@ -9,7 +9,7 @@ use ureq_proto::http::{Request, Response};
 use super::transport::{FailureKind, HttpReply, TransportError};
 
 /// Responses are small JSON documents; anything larger is not the Media Edge API.
-pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 
 enum State {
     Head(Call<RecvResponse>),
@@ -153,7 +153,9 @@ impl Exchange {
                         let status = self.head.as_ref().map(|h| h.status().as_u16()).unwrap_or(0);
                         return Err(TransportError {
                             kind: FailureKind::Oversize,
-                            message: format!("answered {status} with a body over the limit of {MAX_RESPONSE_BYTES} bytes"),
+                            message: format!(
+                                "answered {status} with a body over the limit of {MAX_RESPONSE_BYTES} bytes"
+                            ),
                         });
                     }
                     self.body.extend_from_slice(&chunk[..produced]);
@@ -231,7 +233,10 @@ mod tests {
             assert!(matches!(exchange.received(&[*byte]), Ok(Progress::More)));
         }
         let (reply, close) = done(exchange.received(&answer[answer.len() - 1..]));
-        assert_eq!((reply.status, reply.retry_after.as_deref(), reply.body.as_slice()), (429, Some("7"), &b"slow!"[..]));
+        assert_eq!(
+            (reply.status, reply.retry_after.as_deref(), reply.body.as_slice()),
+            (429, Some("7"), &b"slow!"[..])
+        );
         assert!(!close, "a keep-alive answer leaves the connection open");
     }
 
@@ -242,7 +247,8 @@ mod tests {
         assert_eq!(reply.status, 204);
 
         let mut exchange = Exchange::post_json("http://h/x", b"{}").unwrap();
-        let (reply, _) = done(exchange.received(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"));
+        let (reply, _) =
+            done(exchange.received(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"));
         assert_eq!(reply.body, b"abc");
 
         let mut exchange = Exchange::post_json("http://h/x", b"{}").unwrap();

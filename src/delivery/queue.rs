@@ -70,6 +70,15 @@ impl<S> ReadyQueue<S> {
         }
     }
 
+    /// The next session to serve, without waiting.
+    pub fn try_pop(&self) -> Option<S> {
+        self.state.lock().sessions.pop_front()
+    }
+
+    pub fn is_shut_down(&self) -> bool {
+        self.state.lock().shut_down
+    }
+
     pub fn shutdown(&self) {
         self.state.lock().shut_down = true;
         self.available.notify_all();

@@ -15,7 +15,7 @@ use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::NextTimeout;
 
 /// How long a host name's addresses are reused before the system is asked again.
-pub const ADDRESS_LIFETIME: Duration = Duration::from_secs(60);
+pub(crate) const ADDRESS_LIFETIME: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Default)]
 pub struct CachingResolver {

@@ -30,8 +30,7 @@ use crate::callback::CallbackSlot;
 use crate::clock::{Clock, ManualClock};
 use crate::config::Config;
 use crate::delivery::response::is_location_hint;
-use crate::delivery::transport::Transport;
-use crate::delivery::Delivery;
+use crate::delivery::{Delivery, Sender};
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::ListenerFn;
 use crate::limits::{too_long, MAX_LOCATION_HINT_BYTES};
@@ -70,12 +69,14 @@ impl Engine {
         config: Config,
         clock: Arc<dyn Clock>,
         manual_clock: Option<Arc<ManualClock>>,
-        transport: Arc<dyn Transport>,
-    ) -> Engine {
+        sender: Sender,
+    ) -> Result<Engine> {
         let budget = Budget::new(config.max_queued_events, config.max_queued_bytes);
         let consent = config.default_consent;
-        Engine {
-            delivery: Delivery::new(&config, transport, Arc::clone(&clock)),
+        let delivery = Delivery::new(&config, sender, Arc::clone(&clock))
+            .map_err(|e| Error::new(ErrorKind::Internal, format!("cannot set up delivery: {e}")))?;
+        Ok(Engine {
+            delivery,
             config,
             clock,
             manual_clock,
@@ -91,7 +92,12 @@ impl Engine {
             consent: AtomicU8::new(consent as u8),
             counters: Counters::default(),
             closed: AtomicBool::new(false),
-        }
+        })
+    }
+
+    /// How many delivery threads the client runs (`run_delivery_worker` on each).
+    pub fn delivery_threads(&self) -> usize {
+        self.delivery.threads()
     }
 
     pub fn config(&self) -> &Config {

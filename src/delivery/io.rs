@@ -1,0 +1,571 @@
+//! The delivery loop: one thread drives every request of a client over a pool of keep-alive
+//! connections with non-blocking sockets (mio), TLS (rustls's non-blocking API) and HTTP/1.1
+//! (`Exchange`, over ureq-proto). Requests in flight grow with the backlog up to
+//! `native.maxConnections`; each session has at most one, so a slow answer for one session holds
+//! one connection, not the others' events.
+
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll, Token};
+use rustls::pki_types::ServerName;
+use rustls::ClientConnection;
+
+use super::exchange::{Exchange, Progress};
+use super::queue::ReadyQueue;
+use super::resolve::CachingResolver;
+use super::transport::{FailureKind, TransportError};
+use super::{Endpoint, Handler, HttpResult, Request};
+use crate::clock::Clock;
+use crate::log::{Level, Logger};
+
+/// The waker's token; connections use their slot's index.
+pub(crate) const WAKE: Token = Token(usize::MAX);
+/// An idle keep-alive connection is closed after this long (servers commonly close at 60 s).
+pub(crate) const MAX_IDLE: Duration = Duration::from_secs(55);
+
+/// Where and how the loop connects: one origin, as every request goes to the same Edge.
+pub struct Target {
+    pub host: String,
+    pub port: u16,
+    /// `None` for plain HTTP (loopback only, the configuration checks that).
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    pub max_connections: usize,
+}
+
+impl Target {
+    pub fn from_config(config: &crate::config::Config) -> Result<Target, String> {
+        let origin = config.edge_origin();
+        let uri: ureq_proto::http::Uri = origin.parse().map_err(|e| format!("bad Edge origin {origin}: {e}"))?;
+        let https = uri.scheme_str() == Some("https");
+        let host = uri.host().ok_or_else(|| format!("no host in {origin}"))?;
+        let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+        let tls = if https { Some(crate::tls::client_config(config.trust_anchors.as_ref())?) } else { None };
+        Ok(Target {
+            port: uri.port_u16().unwrap_or(if https { 443 } else { 80 }),
+            host,
+            tls,
+            connect_timeout: config.connect_timeout,
+            request_timeout: config.request_timeout,
+            max_connections: config.max_connections,
+        })
+    }
+}
+
+/// One request on its way, with what is needed to hand its answer back or send it again.
+struct Job<S> {
+    session: S,
+    tag: u64,
+    action: &'static str,
+    body: Vec<u8>,
+    url: String,
+    exchange: Box<Exchange>,
+    deadline: Instant,
+    /// Sent again already after a reused connection failed before any answer.
+    resent: bool,
+    started: Instant,
+}
+
+enum Phase {
+    Connecting,
+    Handshaking,
+    Ready,
+}
+
+struct Connection<S> {
+    stream: TcpStream,
+    tls: Option<Box<ClientConnection>>,
+    phase: Phase,
+    /// When connecting and the TLS handshake must be over.
+    connect_deadline: Instant,
+    last_used: Instant,
+    /// Has carried a request before the current one.
+    reused: bool,
+    job: Option<Job<S>>,
+}
+
+/// What driving a connection led to.
+enum Driven {
+    /// Waiting for the socket.
+    Blocked,
+    /// The job's answer (the connection stays, unless `close`).
+    Answered(HttpResult, bool),
+    /// The connection failed (and its job, if any, with it).
+    Failed(TransportError),
+    /// An idle connection the server closed.
+    Closed,
+}
+
+pub struct Io<S> {
+    poll: Poll,
+    target: Target,
+    connections: Vec<Option<Connection<S>>>,
+    /// Requests waiting for a connection, oldest first.
+    waiting: VecDeque<Job<S>>,
+    resolver: CachingResolver,
+    opened: Arc<AtomicU64>,
+}
+
+fn network(message: impl Into<String>) -> TransportError {
+    TransportError { kind: FailureKind::Network, message: message.into() }
+}
+
+fn tls_failure(e: impl std::fmt::Display) -> TransportError {
+    TransportError {
+        kind: FailureKind::Tls,
+        message: format!(
+            "TLS handshake failed: {e} (is the server's certificate signed by native.caFile/caPem or a public CA?)"
+        ),
+    }
+}
+
+impl<S> Io<S> {
+    pub fn new(poll: Poll, target: Target, opened: Arc<AtomicU64>) -> Io<S> {
+        Io {
+            poll,
+            target,
+            connections: Vec::new(),
+            waiting: VecDeque::new(),
+            resolver: CachingResolver::default(),
+            opened,
+        }
+    }
+
+    /// The loop's body, until the queue shuts down.
+    pub fn run(
+        &mut self,
+        ready: &ReadyQueue<S>,
+        endpoint: &Endpoint,
+        clock: &dyn Clock,
+        handler: &dyn Handler<S>,
+        logger: &Logger,
+    ) {
+        let mut events = Events::with_capacity(256);
+        while !ready.is_shut_down() {
+            while let Some(session) = ready.try_pop() {
+                match handler.next_request(&session) {
+                    Some(request) => {
+                        let url = endpoint.url(request.action, &request.request_id, clock.now());
+                        self.queue(session, request, url, handler, ready, logger);
+                    }
+                    None => ready.done(),
+                }
+            }
+            self.start_waiting(handler, ready, logger);
+            let timeout = self.next_deadline().map(|at| at.saturating_duration_since(Instant::now()));
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    logger.log(Level::Error, || format!("delivery loop: poll failed: {e}"));
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                continue;
+            }
+            for event in events.iter() {
+                if event.token() != WAKE {
+                    self.drive(event.token().0, handler, ready, logger);
+                }
+            }
+            self.expire(handler, ready, logger);
+        }
+    }
+
+    fn queue(
+        &mut self,
+        session: S,
+        request: Request,
+        url: String,
+        handler: &dyn Handler<S>,
+        ready: &ReadyQueue<S>,
+        logger: &Logger,
+    ) {
+        match Exchange::post_json(&url, &request.body) {
+            Ok(exchange) => self.waiting.push_back(Job {
+                exchange: Box::new(exchange),
+                session,
+                tag: request.tag,
+                action: request.action,
+                body: request.body,
+                url,
+                deadline: Instant::now() + self.target.request_timeout,
+                resent: false,
+                started: Instant::now(),
+            }),
+            Err(e) => {
+                logger.log(Level::Warn, || format!("cannot make a request for {url}: {}", e.message));
+                handler.answered(&session, request.tag, request.action, Err(e));
+                ready.done();
+            }
+        }
+    }
+
+    /// Puts waiting requests on idle connections, and opens connections up to the limit.
+    fn start_waiting(&mut self, handler: &dyn Handler<S>, ready: &ReadyQueue<S>, logger: &Logger) {
+        while let Some(job) = self.waiting.pop_front() {
+            let idle = self
+                .connections
+                .iter()
+                .position(|c| matches!(c, Some(c) if c.job.is_none() && matches!(c.phase, Phase::Ready)));
+            if let Some(index) = idle {
+                let connection = self.connections[index].as_mut().expect("idle connection");
+                connection.reused = true;
+                connection.job = Some(job);
+                self.drive(index, handler, ready, logger);
+                continue;
+            }
+            let open = self.connections.iter().flatten().count();
+            // A connection still connecting takes the next request when it is ready.
+            let connecting_free = self
+                .connections
+                .iter()
+                .position(|c| matches!(c, Some(c) if c.job.is_none() && !matches!(c.phase, Phase::Ready)));
+            if let Some(index) = connecting_free {
+                self.connections[index].as_mut().expect("connecting").job = Some(job);
+                continue;
+            }
+            if open >= self.target.max_connections {
+                self.waiting.push_front(job);
+                return;
+            }
+            match self.connect().and_then(|connection| self.slot(connection)) {
+                Ok(index) => {
+                    self.connections[index].as_mut().expect("just added").job = Some(job);
+                    self.drive(index, handler, ready, logger);
+                }
+                Err(e) => self.finish(job, Err(e), handler, ready, logger),
+            }
+        }
+    }
+
+    /// Registers a new connection with the poll, in a free slot.
+    fn slot(&mut self, mut connection: Connection<S>) -> Result<usize, TransportError> {
+        let index = match self.connections.iter().position(Option::is_none) {
+            Some(index) => index,
+            None => {
+                self.connections.push(None);
+                self.connections.len() - 1
+            }
+        };
+        let interest = Interest::READABLE | Interest::WRITABLE;
+        if let Err(e) = self.poll.registry().register(&mut connection.stream, Token(index), interest) {
+            return Err(network(format!("cannot watch the socket: {e}")));
+        }
+        self.connections[index] = Some(connection);
+        Ok(index)
+    }
+
+    fn connect(&mut self) -> Result<Connection<S>, TransportError> {
+        let addresses = self
+            .resolver
+            .addresses(&self.target.host, self.target.port)
+            .map_err(|e| network(format!("cannot resolve {}: {e}", self.target.host)))?;
+        let address: SocketAddr = addresses[0];
+        let stream = TcpStream::connect(address).map_err(|e| network(format!("cannot connect to {address}: {e}")))?;
+        let _ = stream.set_nodelay(true);
+        let tls = match &self.target.tls {
+            Some(config) => {
+                let name = ServerName::try_from(self.target.host.clone())
+                    .map_err(|e| tls_failure(format!("bad server name {}: {e}", self.target.host)))?;
+                Some(Box::new(ClientConnection::new(Arc::clone(config), name).map_err(tls_failure)?))
+            }
+            None => None,
+        };
+        self.opened.fetch_add(1, Ordering::Relaxed);
+        let now = Instant::now();
+        Ok(Connection {
+            stream,
+            tls,
+            phase: Phase::Connecting,
+            connect_deadline: now + self.target.connect_timeout,
+            last_used: now,
+            reused: false,
+            job: None,
+        })
+    }
+
+    /// Moves a connection as far as its socket allows, and settles what that led to.
+    fn drive(&mut self, index: usize, handler: &dyn Handler<S>, ready: &ReadyQueue<S>, logger: &Logger) {
+        let Some(connection) = self.connections.get_mut(index).and_then(Option::as_mut) else { return };
+        let driven = connection.drive();
+        match driven {
+            Driven::Blocked => {}
+            Driven::Answered(result, close) => {
+                let job = connection.job.take().expect("answered job");
+                connection.last_used = Instant::now();
+                if close {
+                    self.close(index);
+                }
+                self.finish(job, result, handler, ready, logger);
+                // The connection is free: a waiting request may take it.
+                self.start_waiting(handler, ready, logger);
+            }
+            Driven::Failed(error) => {
+                let job = connection.job.take();
+                let reused = connection.reused;
+                self.close(index);
+                if let Some(mut job) = job {
+                    // A reused connection that fails before any answer was most likely closed by
+                    // the server while idle: send once more on a new connection.
+                    if reused && !job.resent && !job.exchange.answered_any() && error.kind == FailureKind::Network {
+                        logger.log(Level::Debug, || format!("resending on a new connection: {}", error.message));
+                        match Exchange::post_json(&job.url, &job.body) {
+                            Ok(exchange) => {
+                                *job.exchange = exchange;
+                                job.resent = true;
+                                self.waiting.push_front(job);
+                                self.start_waiting(handler, ready, logger);
+                            }
+                            Err(e) => self.finish(job, Err(e), handler, ready, logger),
+                        }
+                    } else {
+                        self.finish(job, Err(error), handler, ready, logger);
+                    }
+                }
+            }
+            Driven::Closed => self.close(index),
+        }
+    }
+
+    fn finish(
+        &mut self,
+        job: Job<S>,
+        result: HttpResult,
+        handler: &dyn Handler<S>,
+        ready: &ReadyQueue<S>,
+        logger: &Logger,
+    ) {
+        logger.log(Level::Debug, || {
+            let path = job.url.split('?').next().unwrap_or_default();
+            let outcome = match &result {
+                Ok(reply) => reply.status.to_string(),
+                Err(e) => format!("error: {}", e.message),
+            };
+            format!("POST {path} -> {outcome} in {} ms", job.started.elapsed().as_millis())
+        });
+        handler.answered(&job.session, job.tag, job.action, result);
+        ready.done();
+    }
+
+    fn close(&mut self, index: usize) {
+        if let Some(mut connection) = self.connections[index].take() {
+            let _ = self.poll.registry().deregister(&mut connection.stream);
+            if let Some(job) = connection.job.take() {
+                self.waiting.push_front(job);
+            }
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        let mut next: Option<Instant> = None;
+        let mut consider = |at: Instant| next = Some(next.map_or(at, |n| n.min(at)));
+        for connection in self.connections.iter().flatten() {
+            match (&connection.phase, &connection.job) {
+                (Phase::Ready, Some(job)) => consider(job.deadline),
+                (Phase::Ready, None) => consider(connection.last_used + MAX_IDLE),
+                (_, job) => {
+                    consider(connection.connect_deadline);
+                    if let Some(job) = job {
+                        consider(job.deadline);
+                    }
+                }
+            }
+        }
+        next
+    }
+
+    /// Fails what ran out of time and closes connections idle too long.
+    fn expire(&mut self, handler: &dyn Handler<S>, ready: &ReadyQueue<S>, logger: &Logger) {
+        let now = Instant::now();
+        for index in 0..self.connections.len() {
+            let Some(connection) = self.connections[index].as_mut() else { continue };
+            let failure = match (&connection.phase, &connection.job) {
+                (Phase::Ready, None) if now >= connection.last_used + MAX_IDLE => {
+                    self.close(index);
+                    continue;
+                }
+                (Phase::Ready, Some(job)) if now >= job.deadline => Some(TransportError {
+                    kind: FailureKind::Timeout,
+                    message: format!("no answer within {} ms", self.target.request_timeout.as_millis()),
+                }),
+                (Phase::Connecting | Phase::Handshaking, _) if now >= connection.connect_deadline => {
+                    Some(TransportError {
+                        kind: FailureKind::Timeout,
+                        message: format!("not connected within {} ms", self.target.connect_timeout.as_millis()),
+                    })
+                }
+                (_, Some(job)) if now >= job.deadline => Some(TransportError {
+                    kind: FailureKind::Timeout,
+                    message: format!("no answer within {} ms", self.target.request_timeout.as_millis()),
+                }),
+                _ => None,
+            };
+            if let Some(error) = failure {
+                let job = connection.job.take();
+                self.close(index);
+                if let Some(job) = job {
+                    self.finish(job, Err(error), handler, ready, logger);
+                }
+            }
+        }
+        self.start_waiting(handler, ready, logger);
+    }
+}
+
+impl<S> Connection<S> {
+    fn drive(&mut self) -> Driven {
+        loop {
+            let step = match self.phase {
+                Phase::Connecting => self.finish_connect(),
+                Phase::Handshaking => self.handshake(),
+                Phase::Ready => return self.exchange(),
+            };
+            match step {
+                Ok(true) => continue,
+                Ok(false) => return Driven::Blocked,
+                Err(e) => return Driven::Failed(e),
+            }
+        }
+    }
+
+    /// True once connected (the phase moved on).
+    fn finish_connect(&mut self) -> Result<bool, TransportError> {
+        if let Ok(Some(e)) | Err(e) = self.stream.take_error() {
+            return Err(network(format!("cannot connect: {e}")));
+        }
+        match self.stream.peer_addr() {
+            Ok(_) => {
+                self.phase = if self.tls.is_some() { Phase::Handshaking } else { Phase::Ready };
+                Ok(true)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotConnected || e.raw_os_error() == Some(libc::EINPROGRESS) => {
+                Ok(false)
+            }
+            Err(e) => Err(network(format!("cannot connect: {e}"))),
+        }
+    }
+
+    fn handshake(&mut self) -> Result<bool, TransportError> {
+        let tls = self.tls.as_mut().expect("TLS connection");
+        let progressed = pump_tls(tls, &mut self.stream)?;
+        if !tls.is_handshaking() {
+            self.phase = Phase::Ready;
+            return Ok(true);
+        }
+        Ok(progressed)
+    }
+
+    fn exchange(&mut self) -> Driven {
+        match self.exchange_step() {
+            Ok(Some((reply, close))) => Driven::Answered(Ok(reply), close),
+            Ok(None) => Driven::Blocked,
+            // An idle connection that reads anything (the server's close, mostly) is done.
+            Err(_) if self.job.is_none() => Driven::Closed,
+            Err(e) => Driven::Failed(e),
+        }
+    }
+
+    /// Writes what the job has to write, reads what came, until the socket would block
+    /// (`Ok(None)`) or the answer is complete.
+    fn exchange_step(&mut self) -> Result<Option<(super::transport::HttpReply, bool)>, TransportError> {
+        let mut buffer = [0u8; 16 * 1024];
+        loop {
+            // Write.
+            if let Some(job) = self.job.as_mut() {
+                let unwritten = job.exchange.unwritten();
+                if !unwritten.is_empty() {
+                    match &mut self.tls {
+                        Some(tls) => {
+                            tls.writer().write_all(unwritten).map_err(|e| network(e.to_string()))?;
+                            let n = unwritten.len();
+                            job.exchange.wrote(n);
+                        }
+                        None => match self.stream.write(unwritten) {
+                            Ok(n) => job.exchange.wrote(n),
+                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                            Err(e) => return Err(network(format!("send failed: {e}"))),
+                        },
+                    }
+                }
+            }
+            if let Some(tls) = self.tls.as_mut() {
+                pump_tls(tls, &mut self.stream)?;
+            }
+            // Read.
+            let read = match &mut self.tls {
+                // An end without close_notify reads as UnexpectedEof: for HTTP, with its own
+                // framing, an end like any other.
+                Some(tls) => match tls.reader().read(&mut buffer) {
+                    Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
+                    other => other,
+                },
+                None => self.stream.read(&mut buffer),
+            };
+            let progress = match read {
+                Ok(0) => match self.job.as_mut() {
+                    Some(job) => job.exchange.closed()?,
+                    None => return Err(network("closed by the server")),
+                },
+                Ok(n) => match self.job.as_mut() {
+                    Some(job) => job.exchange.received(&buffer[..n])?,
+                    // Bytes on an idle connection: nothing was asked; the connection is unusable.
+                    None => return Err(network("unexpected bytes on an idle connection")),
+                },
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(network(format!("receive failed: {e}"))),
+            };
+            match progress {
+                Progress::Done(reply, close) => return Ok(Some((reply, close))),
+                Progress::More => continue,
+            }
+        }
+    }
+}
+
+/// Moves TLS records between rustls and the socket until the socket would block. True if
+/// anything moved.
+fn pump_tls(tls: &mut ClientConnection, stream: &mut TcpStream) -> Result<bool, TransportError> {
+    let mut moved = false;
+    loop {
+        let mut progressed = false;
+        while tls.wants_write() {
+            match tls.write_tls(stream) {
+                Ok(0) => break,
+                Ok(_) => progressed = true,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(network(format!("send failed: {e}"))),
+            }
+        }
+        if tls.wants_read() {
+            match tls.read_tls(stream) {
+                Ok(0) => {
+                    // The peer closed: let the reader see the end.
+                    tls.process_new_packets().map_err(tls_failure)?;
+                    return Ok(moved || progressed);
+                }
+                Ok(_) => {
+                    progressed = true;
+                    tls.process_new_packets().map_err(|e| {
+                        // A failed handshake is the certificate's or the protocol's, not the network's.
+                        tls_failure(e)
+                    })?;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(network(format!("receive failed: {e}"))),
+            }
+        }
+        moved |= progressed;
+        if !progressed {
+            return Ok(moved);
+        }
+    }
+}
