@@ -59,6 +59,13 @@ pub enum Reply {
     Send(Response),
     /// Close the connection without answering (a reset as the client sees it).
     Drop,
+    /// Send the first half of the answer's bytes, then close the connection.
+    Truncate(Response),
+    /// Answer as if the connection stayed open (no `Connection: close`), then close it: the
+    /// client finds out only when it uses the connection again.
+    SendThenClose(Response),
+    /// Neither answer nor read anything more on this connection, until the emulator stops.
+    Stall,
 }
 
 fn reason(status: u16) -> &'static str {
@@ -136,7 +143,7 @@ fn read_request<S: Read>(reader: &mut BufReader<S>) -> io::Result<Option<Request
     Ok(Some(request))
 }
 
-fn write_response<S: Write>(stream: &mut S, response: &Response, close: bool) -> io::Result<()> {
+fn response_bytes(response: &Response, close: bool) -> Vec<u8> {
     let mut head = format!("HTTP/1.1 {} {}\r\n", response.status, reason(response.status));
     if !response.content_type.is_empty() {
         head.push_str(&format!("Content-Type: {}\r\n", response.content_type));
@@ -151,7 +158,11 @@ fn write_response<S: Write>(stream: &mut S, response: &Response, close: bool) ->
     head.push_str("\r\n");
     let mut out = head.into_bytes();
     out.extend_from_slice(&response.body);
-    stream.write_all(&out)?;
+    out
+}
+
+fn write_response<S: Write>(stream: &mut S, response: &Response, close: bool) -> io::Result<()> {
+    stream.write_all(&response_bytes(response, close))?;
     stream.flush()
 }
 
@@ -193,6 +204,24 @@ pub fn serve_connection<S: Connection>(
             }
             Reply::Drop => {
                 reader.get_mut().cut();
+                return Ok(());
+            }
+            Reply::Truncate(response) => {
+                let bytes = response_bytes(&response, false);
+                reader.get_mut().write_all(&bytes[..bytes.len() / 2])?;
+                reader.get_mut().flush()?;
+                reader.get_mut().cut();
+                return Ok(());
+            }
+            Reply::SendThenClose(response) => {
+                write_response(reader.get_mut(), &response, false)?;
+                reader.get_mut().cut();
+                return Ok(());
+            }
+            Reply::Stall => {
+                while keep_going() {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
                 return Ok(());
             }
         }

@@ -46,6 +46,14 @@ pub enum FaultKind {
     Drop,
     /// Process the request (it lands), then close the connection without answering.
     ProcessThenDrop,
+    /// Process the request, send the first half of the answer, then close the connection.
+    Truncate,
+    /// Process and answer the request as on a keep-alive connection, then close the connection
+    /// (the client's next request on it finds it dead).
+    AnswerThenClose,
+    /// Take the request and never answer nor read again on that connection (a server that
+    /// stopped); the request does not land.
+    Stall,
 }
 
 /// A fault applied to the next `times` requests whose action matches (`None`: any action) and,
@@ -96,6 +104,11 @@ impl Fault {
         Fault { action: action.map(str::to_string), session: None, kind: FaultKind::Drop, times }
     }
 
+    /// A fault of `kind` for the next `times` requests of `action` (`None`: any).
+    pub fn of(action: Option<&str>, kind: FaultKind, times: u32) -> Fault {
+        Fault { action: action.map(str::to_string), session: None, kind, times }
+    }
+
     /// The request lands (is processed and recorded), then the connection is cut before the
     /// answer: the client cannot know, and its retry is a duplicate.
     pub fn process_then_drop(action: Option<&str>, times: u32) -> Fault {
@@ -124,8 +137,16 @@ impl Fault {
             FaultKind::Drop
         } else if v.get("processThenDrop").and_then(Value::as_bool) == Some(true) {
             FaultKind::ProcessThenDrop
+        } else if v.get("truncate").and_then(Value::as_bool) == Some(true) {
+            FaultKind::Truncate
+        } else if v.get("answerThenClose").and_then(Value::as_bool) == Some(true) {
+            FaultKind::AnswerThenClose
+        } else if v.get("stall").and_then(Value::as_bool) == Some(true) {
+            FaultKind::Stall
         } else {
-            return Err("a fault needs one of status, delayMs, drop, processThenDrop".into());
+            return Err(
+                "a fault needs one of status, delayMs, drop, processThenDrop, truncate, answerThenClose, stall".into()
+            );
         };
         Ok(Fault { action, session, kind, times })
     }
@@ -484,7 +505,12 @@ impl Emulator {
                     .map(|(_, value)| value.clone()),
                 body: response.body,
             }),
-            Reply::Drop => None,
+            Reply::Truncate(_) | Reply::Stall | Reply::Drop => None,
+            Reply::SendThenClose(response) => Some(InProcessReply {
+                status: response.status,
+                retry_after: None,
+                body: response.body,
+            }),
         }
     }
 
@@ -597,6 +623,7 @@ fn answer(shared: &Shared, request: &Request) -> Reply {
 
     let fault = take_fault(&mut shared.lock(), &action, record.session_id.as_deref());
     let mut drop_after = false;
+    let mut how: fn(Response) -> Reply = Reply::Send;
     let response = match fault {
         Some(FaultKind::Status { status, retry_after, body }) => {
             record.faulted = true;
@@ -621,6 +648,20 @@ fn answer(shared: &Shared, request: &Request) -> Reply {
             drop_after = true;
             Some(process(shared, request, &mut record))
         }
+        Some(FaultKind::Truncate) => {
+            how = Reply::Truncate;
+            Some(process(shared, request, &mut record))
+        }
+        Some(FaultKind::AnswerThenClose) => {
+            how = Reply::SendThenClose;
+            Some(process(shared, request, &mut record))
+        }
+        Some(FaultKind::Stall) => {
+            record.faulted = true;
+            shared.lock().recorded.push(record);
+            shared.changed.notify_all();
+            return Reply::Stall;
+        }
         None => Some(process(shared, request, &mut record)),
     };
     record.landed = !record.faulted && matches!(response.as_ref().map(|r| r.status), Some(200) | Some(204));
@@ -631,7 +672,7 @@ fn answer(shared: &Shared, request: &Request) -> Reply {
     shared.lock().recorded.push(record);
     shared.changed.notify_all();
     match response {
-        Some(r) if !drop_after => Reply::Send(r),
+        Some(r) if !drop_after => how(r),
         _ => Reply::Drop,
     }
 }
