@@ -1,21 +1,21 @@
 //! Trust anchors for HTTPS: the PEM bundle of `native.caFile`/`native.caPem`, parsed once when
 //! the configuration is read and handed to the transport as certificates.
 
-use ureq::tls::{Certificate, PemItem};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
 
 /// The certificates that replace the built-in web PKI roots. Never empty.
 #[derive(Clone)]
-pub struct TrustAnchors(Vec<Certificate<'static>>);
+pub struct TrustAnchors(Vec<CertificateDer<'static>>);
 
 impl TrustAnchors {
     /// Reads every certificate of a PEM bundle; an error if there is none or one is malformed.
     pub fn from_pem(pem: &[u8]) -> Result<TrustAnchors, String> {
         let mut certificates = Vec::new();
-        for item in ureq::tls::parse_pem(pem) {
+        for item in CertificateDer::pem_slice_iter(pem) {
             match item {
-                Ok(PemItem::Certificate(c)) => certificates.push(c),
-                Ok(_) => {}
-                Err(e) => return Err(format!("not a valid PEM bundle: {e}")),
+                Ok(certificate) => certificates.push(certificate),
+                Err(e) => return Err(format!("not a valid PEM bundle: {e:?}")),
             }
         }
         if certificates.is_empty() {
@@ -24,14 +24,14 @@ impl TrustAnchors {
         Ok(TrustAnchors(certificates))
     }
 
-    pub fn certificates(&self) -> &[Certificate<'static>] {
+    pub fn certificates(&self) -> &[CertificateDer<'static>] {
         &self.0
     }
 }
 
 impl PartialEq for TrustAnchors {
     fn eq(&self, other: &Self) -> bool {
-        self.0.len() == other.0.len() && self.0.iter().zip(&other.0).all(|(a, b)| a.der() == b.der())
+        self.0.len() == other.0.len() && self.0.iter().zip(&other.0).all(|(a, b)| a.as_ref() == b.as_ref())
     }
 }
 
@@ -48,9 +48,7 @@ pub fn client_config(anchors: Option<&TrustAnchors>) -> Result<std::sync::Arc<ru
     match anchors {
         Some(anchors) => {
             for certificate in anchors.certificates() {
-                roots
-                    .add(rustls::pki_types::CertificateDer::from(certificate.der().to_vec()))
-                    .map_err(|e| format!("a CA certificate was refused: {e}"))?;
+                roots.add(certificate.clone()).map_err(|e| format!("a CA certificate was refused: {e}"))?;
             }
         }
         None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),

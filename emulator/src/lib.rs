@@ -145,7 +145,7 @@ impl Fault {
             FaultKind::Stall
         } else {
             return Err(
-                "a fault needs one of status, delayMs, drop, processThenDrop, truncate, answerThenClose, stall".into()
+                "a fault needs one of status, delayMs, drop, processThenDrop, truncate, answerThenClose, stall".into(),
             );
         };
         Ok(Fault { action, session, kind, times })
@@ -506,11 +506,9 @@ impl Emulator {
                 body: response.body,
             }),
             Reply::Truncate(_) | Reply::Stall | Reply::Drop => None,
-            Reply::SendThenClose(response) => Some(InProcessReply {
-                status: response.status,
-                retry_after: None,
-                body: response.body,
-            }),
+            Reply::SendThenClose(response) => {
+                Some(InProcessReply { status: response.status, retry_after: None, body: response.body })
+            }
         }
     }
 

@@ -1,8 +1,6 @@
-//! Name resolution without a thread per request: ureq's default resolver, given a timeout, asks
-//! the system on a new thread for every request, even for an IP literal and on a reused
-//! keep-alive connection. This one answers an IP literal at once and keeps a host name's
-//! addresses for a fixed minute (the system resolver does not report TTLs), on the calling
-//! delivery thread.
+//! Name resolution when a connection opens: an IP literal is used as it is, a host name's
+//! addresses are kept for a fixed minute (the system resolver does not report TTLs). Asked on
+//! the delivery thread, never on a thread of its own.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
@@ -10,9 +8,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use ureq::http::Uri;
-use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::NextTimeout;
 
 /// How long a host name's addresses are reused before the system is asked again.
 pub(crate) const ADDRESS_LIFETIME: Duration = Duration::from_secs(60);
@@ -21,12 +16,14 @@ pub(crate) const ADDRESS_LIFETIME: Duration = Duration::from_secs(60);
 pub struct CachingResolver {
     /// `host:port` to its addresses and when they were looked up.
     cache: Mutex<HashMap<String, (Vec<SocketAddr>, Instant)>>,
-    /// Lookups the system answered (a figure for tests and benchmarks).
+    /// Lookups the system answered.
+    #[cfg_attr(not(test), allow(dead_code))]
     lookups: AtomicU64,
 }
 
 impl CachingResolver {
-    /// How many times the system resolver was asked so far.
+    /// How many times the system resolver was asked so far (what the unit test checks).
+    #[cfg(test)]
     pub fn lookups(&self) -> u64 {
         self.lookups.load(Ordering::Relaxed)
     }
@@ -51,34 +48,6 @@ impl CachingResolver {
         }
         self.cache.lock().insert(key, (addresses.clone(), Instant::now()));
         Ok(addresses)
-    }
-}
-
-/// The resolver as ureq takes it (by value), sharing its cache and counter with the transport.
-#[derive(Debug, Clone, Default)]
-pub struct SharedResolver(pub std::sync::Arc<CachingResolver>);
-
-impl Resolver for SharedResolver {
-    fn resolve(
-        &self,
-        uri: &Uri,
-        _config: &ureq::config::Config,
-        _timeout: NextTimeout,
-    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let authority = uri.authority().ok_or(ureq::Error::HostNotFound)?;
-        let https = uri.scheme_str() == Some("https");
-        let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
-        let addresses = self.0.addresses(authority.host(), port).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => ureq::Error::HostNotFound,
-            _ => ureq::Error::Io(e),
-        })?;
-        let mut resolved = self.empty();
-        for address in addresses {
-            if resolved.try_push(address).is_err() {
-                break;
-            }
-        }
-        Ok(resolved)
     }
 }
 
