@@ -360,7 +360,7 @@ fn throughput(mode: &Mode, rows: &mut Vec<Row>) {
     let reused = stats.requests_reused_connection as f64 / stats.requests_answered.max(1) as f64 * 100.0;
     row(
         rows,
-        format!("throughput to the emulator on loopback ({total} events, 64 sessions, 2 workers)"),
+        format!("throughput to the emulator on loopback ({total} events, 64 sessions, one delivery thread)"),
         format!("{:.0} events/s, {:.1} µs client CPU per event", total as f64 / elapsed, cpu / total as f64),
         "—",
         None,

@@ -58,3 +58,20 @@ fn a_ca_bundle_without_certificates_is_a_configuration_error() {
     let err = Client::new(missing).err().unwrap();
     assert!(err.message.starts_with("native.caFile: cannot read"), "{}", err.message);
 }
+
+/// A request larger than rustls's plaintext buffer (64 KiB) goes out whole over HTTPS: the loop
+/// writes what the buffer takes, sends it, and writes the rest.
+#[test]
+fn a_document_larger_than_the_tls_buffer_goes_out_whole() {
+    let emulator = Emulator::start_tls().unwrap();
+    let client = Client::with_clock(&https_config(&emulator, emulator.ca_pem()), ClockChoice::System).unwrap();
+    let session = client.start_automatic("p1", Player::new(), START_XDM).unwrap();
+    let filler = "x".repeat(60 * 1024);
+    let big = format!(r#"{{"eventType":"media.play","mediaCollection":{{"customMetadata":{{"note":"{filler}"}}}}}}"#);
+    session.send(&big).unwrap();
+    flush(&client);
+    let requests = emulator.media_requests();
+    let play = requests.iter().find(|r| r.action == "play").expect("play arrived");
+    let note = play.xdm()["mediaCollection"]["customMetadata"]["note"].as_str().unwrap_or_default();
+    assert_eq!(note.len(), filler.len(), "the body arrived whole");
+}

@@ -73,6 +73,15 @@ struct Job<S> {
     started: Instant,
 }
 
+impl<S> Job<S> {
+    /// The job as it takes a connection: its answer is due one request timeout from now (time
+    /// spent waiting for a connection does not count against it).
+    fn on_the_wire(mut self, request_timeout: Duration) -> Job<S> {
+        self.deadline = Instant::now() + request_timeout;
+        self
+    }
+}
+
 enum Phase {
     Connecting,
     Handshaking,
@@ -215,7 +224,7 @@ impl<S> Io<S> {
             if let Some(index) = idle {
                 let connection = self.connections[index].as_mut().expect("idle connection");
                 connection.reused = true;
-                connection.job = Some(job);
+                connection.job = Some(job.on_the_wire(self.target.request_timeout));
                 self.drive(index, handler, ready, logger);
                 continue;
             }
@@ -226,7 +235,8 @@ impl<S> Io<S> {
                 .iter()
                 .position(|c| matches!(c, Some(c) if c.job.is_none() && !matches!(c.phase, Phase::Ready)));
             if let Some(index) = connecting_free {
-                self.connections[index].as_mut().expect("connecting").job = Some(job);
+                self.connections[index].as_mut().expect("connecting").job =
+                    Some(job.on_the_wire(self.target.request_timeout));
                 continue;
             }
             if open >= self.target.max_connections {
@@ -235,7 +245,8 @@ impl<S> Io<S> {
             }
             match self.connect().and_then(|connection| self.slot(connection)) {
                 Ok(index) => {
-                    self.connections[index].as_mut().expect("just added").job = Some(job);
+                    self.connections[index].as_mut().expect("just added").job =
+                        Some(job.on_the_wire(self.target.request_timeout));
                     self.drive(index, handler, ready, logger);
                 }
                 Err(e) => self.finish(job, Err(e), handler, ready, logger),
@@ -475,27 +486,33 @@ impl<S> Connection<S> {
     fn exchange_step(&mut self) -> Result<Option<(super::transport::HttpReply, bool)>, TransportError> {
         let mut buffer = [0u8; 16 * 1024];
         loop {
-            // Write.
-            if let Some(job) = self.job.as_mut() {
-                let unwritten = job.exchange.unwritten();
-                if !unwritten.is_empty() {
-                    match &mut self.tls {
-                        Some(tls) => {
-                            tls.writer().write_all(unwritten).map_err(|e| network(e.to_string()))?;
-                            let n = unwritten.len();
-                            job.exchange.wrote(n);
-                        }
-                        None => match self.stream.write(unwritten) {
-                            Ok(n) => job.exchange.wrote(n),
+            // Write what the socket (and, over TLS, rustls's buffer) takes, until neither moves.
+            loop {
+                let mut moved = false;
+                if let Some(job) = self.job.as_mut() {
+                    let unwritten = job.exchange.unwritten();
+                    if !unwritten.is_empty() {
+                        let written = match &mut self.tls {
+                            Some(tls) => tls.writer().write(unwritten),
+                            None => self.stream.write(unwritten),
+                        };
+                        match written {
+                            Ok(n) => {
+                                job.exchange.wrote(n);
+                                moved = n > 0;
+                            }
                             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => moved = true,
                             Err(e) => return Err(network(format!("send failed: {e}"))),
-                        },
+                        }
                     }
                 }
-            }
-            if let Some(tls) = self.tls.as_mut() {
-                pump_tls(tls, &mut self.stream)?;
+                if let Some(tls) = self.tls.as_mut() {
+                    moved |= pump_tls(tls, &mut self.stream)?;
+                }
+                if !moved {
+                    break;
+                }
             }
             // Read.
             let read = match &mut self.tls {
