@@ -374,6 +374,158 @@ fn throughput(mode: &Mode, rows: &mut Vec<Row>) {
     );
 }
 
+/// Pings over real HTTP to the emulator: how late each is answered after it fell due, with the
+/// emulator answering after `latency`. `slow`: one extra session whose requests the emulator
+/// holds 3 s each (the others' figures should not move).
+struct Lateness {
+    sessions: usize,
+    ad_pings: bool,
+    latency: Duration,
+    slow: bool,
+    seconds: u64,
+}
+
+fn http_lateness(run: &Lateness) -> (Percentiles, usize, f64, f64, usize) {
+    let emulator = mediaedge_emulator::Emulator::start().unwrap();
+    emulator.set_recording(false);
+    let interval_ms: i64 = if run.ad_pings { 1000 } else { 10_000 };
+    // (session ID, the ping's timestamp, when it was answered), recorded by the emulator.
+    let pings: Arc<Mutex<Vec<(String, i64, i64)>>> = Arc::default();
+    let record = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        let (pings, record) = (Arc::clone(&pings), Arc::clone(&record));
+        emulator.set_observer(move |r| {
+            if r.action == "ping" && record.load(std::sync::atomic::Ordering::Relaxed) {
+                if let (Some(id), Some(ts)) = (r.session_id.clone(), r.timestamp_ms()) {
+                    pings.lock().unwrap().push((id, ts, unix_micros()));
+                }
+            }
+        });
+    }
+    let config = format!(
+        r#"{{"datastreamId":"bench","streamingMedia":{{"channel":"bench","playerName":"bench","adPingInterval":1}},
+            "native":{{"edgeBaseUrl":"{}","maxConnections":128,"maxQueuedEvents":2000000,"requestTimeoutMs":10000}}}}"#,
+        emulator.base_url()
+    );
+    let client = Client::new(&config).unwrap();
+    let sessions = start_sessions(&client, run.sessions);
+    if run.ad_pings {
+        for session in &sessions {
+            session.send(r#"{"eventType":"media.adBreakStart","mediaCollection":{"advertisingPodDetails":{"index":1,"offset":0}}}"#).unwrap();
+        }
+        client.flush(Duration::from_secs(120)).unwrap();
+    }
+    // Started last: its queue only grows (a ping a second, an answer every 3 s), so nothing after
+    // this may wait for a flush.
+    let slow = run.slow.then(|| {
+        let session = client
+            .start_automatic("slow", Arc::new(|| PlayerDetails { playhead: 1.0, ..PlayerDetails::default() }), START)
+            .unwrap();
+        let id = session.wait_session_id(Duration::from_secs(30)).unwrap();
+        emulator.push_fault(
+            mediaedge_emulator::Fault::delay(None, Duration::from_secs(3), 1_000_000).for_session(&id),
+        );
+        session.send(r#"{"eventType":"media.adBreakStart","mediaCollection":{"advertisingPodDetails":{"index":1,"offset":0}}}"#).unwrap();
+        (session, id)
+    });
+    let slow_id = slow.as_ref().map(|(_, id)| id.clone());
+    emulator.set_latency(run.latency, Duration::ZERO);
+    let (cpu_before, requests_before) = (cpu_micros(&["mediaedge-"]), client.stats().requests_answered);
+    record.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut peak_threads = 0;
+    for _ in 0..run.seconds * 10 {
+        std::thread::sleep(Duration::from_millis(100));
+        peak_threads = peak_threads.max(library_threads());
+    }
+    record.store(false, std::sync::atomic::Ordering::Relaxed);
+    let requests = client.stats().requests_answered - requests_before;
+    let cpu = cpu_micros(&["mediaedge-"]) - cpu_before;
+    let pings = std::mem::take(&mut *pings.lock().unwrap());
+    let mut last: HashMap<String, i64> = HashMap::new();
+    let mut late = Vec::new();
+    for (id, ts, answered) in pings.iter().filter(|(id, ..)| Some(id) != slow_id.as_ref()) {
+        if let Some(prev) = last.insert(id.clone(), *ts) {
+            late.push((*answered - (prev + interval_ms) * 1000) as f64 / 1000.0);
+        }
+    }
+    drop(slow);
+    drop(sessions);
+    let p = percentiles(if late.is_empty() { vec![f64::NAN] } else { late.clone() });
+    (p, late.len(), requests as f64 / run.seconds as f64, cpu / requests.max(1) as f64, peak_threads)
+}
+
+/// The library's threads (`mediaedge-*`).
+fn library_threads() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|t| std::fs::read_to_string(t.path().join("comm")).is_ok_and(|n| n.starts_with("mediaedge-")))
+        .count()
+}
+
+fn delivery_at_scale(mode: &Mode, rows: &mut Vec<Row>) {
+    let wide = Lateness {
+        sessions: mode.pick(200, 10_000),
+        ad_pings: false,
+        latency: Duration::from_millis(50),
+        slow: false,
+        // Lateness is measured between a session's pings: two 10 s intervals even in the smoke mode.
+        seconds: mode.pick(21, 40),
+    };
+    eprintln!("delivery: {} sessions, 10 s pings, 50 ms latency, {} s", wide.sessions, wide.seconds);
+    let (p, n, rate, cpu, threads) = http_lateness(&wide);
+    row(
+        rows,
+        format!("{} sessions, 10 s pings, 50 ms round trip: ping answered − due, p50 / p99 ms", wide.sessions),
+        format!("{:.1} / {:.1} ({n} pings; {rate:.0} requests/s; {cpu:.1} µs client CPU per request; {threads} library threads)", p.p50, p.p99),
+        "p99 ≤ 250 ms",
+        Some(p.p99 <= 250.0),
+    );
+    let few = |slow| Lateness {
+        sessions: mode.pick(20, 99),
+        ad_pings: true,
+        latency: Duration::from_millis(50),
+        slow,
+        seconds: mode.pick(3, 20),
+    };
+    eprintln!("delivery: {} sessions on 1 s pings, with and without a 3 s slow one", few(false).sessions);
+    let (alone, ..) = http_lateness(&few(false));
+    let (beside_slow, ..) = http_lateness(&few(true));
+    row(
+        rows,
+        format!("{} sessions on 1 s pings, 50 ms round trip, with one more held 3 s per request: their ping lateness p99 alone / beside it, ms", few(false).sessions),
+        format!("{:.1} / {:.1}", alone.p99, beside_slow.p99),
+        "within 2×",
+        Some(beside_slow.p99 <= 2.0 * alone.p99.max(1.0)),
+    );
+    let ads = Lateness {
+        sessions: mode.pick(200, 10_000),
+        ad_pings: true,
+        latency: Duration::ZERO,
+        slow: false,
+        seconds: mode.pick(3, 20),
+    };
+    eprintln!("delivery: {} sessions on 1 s ad pings, loopback, {} s", ads.sessions, ads.seconds);
+    let (p, n, rate, cpu, threads) = http_lateness(&ads);
+    row(
+        rows,
+        format!("{} sessions on 1 s ad pings over loopback HTTP: ping answered − due, p50 / p99 ms", ads.sessions),
+        format!("{:.1} / {:.1} ({n} pings; {rate:.0} requests/s; {cpu:.1} µs client CPU per request; {threads} library threads)", p.p50, p.p99),
+        "p99 ≤ 50 ms",
+        Some(p.p99 <= 50.0),
+    );
+    // After the load: back to the baseline (the clients above are gone; none is left running).
+    std::thread::sleep(Duration::from_millis(200));
+    row(
+        rows,
+        "library threads after the load (every client freed)",
+        library_threads().to_string(),
+        "0",
+        Some(library_threads() == 0),
+    );
+}
+
 /// How far past its deadline freeing a client returns when the network is dead: a listener that
 /// never answers holds every request on the wire, and the documented bound is 50 ms.
 fn shutdown_deadline(mode: &Mode, rows: &mut Vec<Row>) {
@@ -477,6 +629,7 @@ fn main() {
     send_cost(&mode, &mut rows);
     ping_timing(&mode, &mut rows);
     throughput(&mode, &mut rows);
+    delivery_at_scale(&mode, &mut rows);
     wakeups(&mode, &mut rows);
     shutdown_deadline(&mode, &mut rows);
     library_size(&mut rows);

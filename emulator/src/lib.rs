@@ -278,6 +278,8 @@ struct Shared {
     state: Mutex<State>,
     changed: Condvar,
     observer: Mutex<Option<Observer>>,
+    /// Keep every request for `requests()` (off for long benchmarks: the observer still sees them).
+    recording: AtomicBool,
 }
 
 impl Shared {
@@ -407,6 +409,7 @@ impl Emulator {
             }),
             changed: Condvar::new(),
             observer: Mutex::new(None),
+            recording: AtomicBool::new(true),
         });
         let accept_shared = Arc::clone(&shared);
         thread::Builder::new().name("emulator-accept".into()).spawn(move || {
@@ -443,6 +446,12 @@ impl Emulator {
     /// Calls `observer` with every request once it is answered (the binary prints the timeline).
     pub fn set_observer(&self, observer: impl Fn(&Recorded) + Send + Sync + 'static) {
         *self.shared.observer.lock().unwrap_or_else(|e| e.into_inner()) = Some(Box::new(observer));
+    }
+
+    /// Whether requests are kept for [`Emulator::requests`] (on by default). A benchmark sending
+    /// millions turns it off and watches them through [`Emulator::set_observer`].
+    pub fn set_recording(&self, on: bool) {
+        self.shared.recording.store(on, Ordering::Relaxed);
     }
 
     pub fn push_fault(&self, fault: Fault) {
@@ -667,7 +676,9 @@ fn answer(shared: &Shared, request: &Request) -> Reply {
     if let Some(observer) = shared.observer.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
         observer(&record);
     }
-    shared.lock().recorded.push(record);
+    if shared.recording.load(Ordering::Relaxed) {
+        shared.lock().recorded.push(record);
+    }
     shared.changed.notify_all();
     match response {
         Some(r) if !drop_after => how(r),

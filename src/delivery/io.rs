@@ -312,9 +312,10 @@ impl<S> Io<S> {
                 if close {
                     self.close(index);
                 }
+                // The connection is free: a waiting request takes it when the loop comes round
+                // (not from here: an answer that is already there would recurse, one level per
+                // request, as deep as the backlog).
                 self.finish(job, result, handler, ready, logger);
-                // The connection is free: a waiting request may take it.
-                self.start_waiting(handler, ready, logger);
             }
             Driven::Failed(error) => {
                 let job = connection.job.take();
@@ -330,7 +331,6 @@ impl<S> Io<S> {
                                 *job.exchange = exchange;
                                 job.resent = true;
                                 self.waiting.push_front(job);
-                                self.start_waiting(handler, ready, logger);
                             }
                             Err(e) => self.finish(job, Err(e), handler, ready, logger),
                         }
