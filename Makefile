@@ -35,7 +35,7 @@ help:
 	@echo "make lib          the library and the emulator; PROFILE=release for target/release"
 	@echo "make header       regenerate include/mediaedge.h from the Rust sources (commit it)"
 	@echo "make install      install into PREFIX (default /usr/local; DESTDIR honoured)"
-	@echo "make bench        the benchmark suite (~3 minutes, BENCHMARKS.md)"
+	@echo "make bench        the benchmark suite (~9 minutes, BENCHMARKS.md)"
 	@echo "make fuzz         the fuzz targets, FUZZ_SECONDS each (default 600)"
 	@echo "make gst-player   build the GStreamer player (examples-c/gst_player.c)"
 	@echo "make clean        remove target/ and build/"
@@ -214,7 +214,7 @@ test-gst: gst-player
 	scripts/with-emulator.sh $(EMULATOR) sh -c \
 	  '$(BUILD)/gst_player "$$0" $(BUILD)/clip.webm $(BUILD)/gst-positions.log && python3 tests/gst/check_gst.py "$$0" $(BUILD)/gst-positions.log' @URL@
 
-# The benchmark suite (BENCHMARKS.md), about three minutes; the smoke mode only checks it runs.
+# The benchmark suite (BENCHMARKS.md), about nine minutes; the smoke mode only checks it runs.
 bench:
 	$(CARGO) build --release -p mediaedge
 	$(CARGO) bench --bench mediaedge_bench

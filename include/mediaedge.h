@@ -302,7 +302,7 @@ typedef struct mediaedge_ad_break mediaedge_ad_break;
 typedef struct mediaedge_chapter mediaedge_chapter;
 
 /**
- * A media-tracking client: one scheduler thread and a few delivery threads, shared by all its
+ * A media-tracking client: one scheduler thread and one delivery thread, shared by all its
  * sessions. Thread-safe: every function may be called from any thread at the same time, except
  * that `mediaedge_client_free` must be the last call on it.
  */

@@ -292,7 +292,7 @@ private:
     detail::Owned<mediaedge_tracker, mediaedge_tracker_free> handle_;
 };
 
-/* A client: configuration, the scheduler thread, the delivery workers. Move-only; destroying it
+/* A client: configuration, the scheduler thread, the delivery thread. Move-only; destroying it
  * flushes for up to native.shutdownTimeoutMs and stops its threads. */
 class Client {
 public:

@@ -17,7 +17,7 @@ use crate::error::{Error, ErrorKind};
 use crate::limits::{MAX_CONFIG_BYTES, MAX_LOCATION_HINT_BYTES, MAX_PLAYER_ID_BYTES, MAX_XDM_BYTES};
 use crate::log::Level;
 
-/// A media-tracking client: one scheduler thread and a few delivery threads, shared by all its
+/// A media-tracking client: one scheduler thread and one delivery thread, shared by all its
 /// sessions. Thread-safe: every function may be called from any thread at the same time, except
 /// that `mediaedge_client_free` must be the last call on it.
 pub struct mediaedge_client {

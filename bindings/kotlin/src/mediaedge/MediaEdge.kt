@@ -200,7 +200,7 @@ private class EventAdapter(private val listener: (SessionEvent) -> Unit) : Sessi
     }
 }
 
-/** A media-tracking client: configuration, one scheduler thread and a few delivery threads. */
+/** A media-tracking client: configuration, one scheduler thread and one delivery thread. */
 class Client private constructor(pointer: Pointer) : Handle(pointer, { Lib.native.mediaedge_client_free(it) }, "client") {
     constructor(configJson: String) : this(create { Lib.native.mediaedge_client_new(configJson, it) })
 

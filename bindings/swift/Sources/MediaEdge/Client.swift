@@ -1,7 +1,7 @@
 import CMediaEdge
 import Foundation
 
-/// A media-tracking client: the configuration, one scheduler thread and the delivery threads,
+/// A media-tracking client: the configuration, one scheduler thread and one delivery thread,
 /// shared by all its sessions and trackers.
 ///
 /// `Sendable`: the C client is thread-safe (every call may come from any thread at once) and the
