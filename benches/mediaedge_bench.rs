@@ -478,6 +478,21 @@ fn library_threads() -> usize {
         .count()
 }
 
+/// Runs `run` and adds its row: lateness p50 / p99 against a p99 target, with the load's figures.
+fn lateness_row(rows: &mut Vec<Row>, what: String, run: &Lateness, target_ms: f64) {
+    let (p, n, rate, cpu, threads) = http_lateness(run);
+    row(
+        rows,
+        format!("{what}: ping answered − due, p50 / p99 ms"),
+        format!(
+            "{:.1} / {:.1} ({n} pings; {rate:.0} requests/s; {cpu:.1} µs client CPU per request; {threads} library threads)",
+            p.p50, p.p99
+        ),
+        &format!("p99 ≤ {target_ms} ms"),
+        Some(p.p99 <= target_ms),
+    );
+}
+
 fn delivery_at_scale(mode: &Mode, rows: &mut Vec<Row>) {
     let wide = Lateness {
         sessions: mode.pick(200, 10_000),
@@ -488,14 +503,7 @@ fn delivery_at_scale(mode: &Mode, rows: &mut Vec<Row>) {
         seconds: mode.pick(21, 40),
     };
     eprintln!("delivery: {} sessions, 10 s pings, 50 ms latency, {} s", wide.sessions, wide.seconds);
-    let (p, n, rate, cpu, threads) = http_lateness(&wide);
-    row(
-        rows,
-        format!("{} sessions, 10 s pings, 50 ms round trip: ping answered − due, p50 / p99 ms", wide.sessions),
-        format!("{:.1} / {:.1} ({n} pings; {rate:.0} requests/s; {cpu:.1} µs client CPU per request; {threads} library threads)", p.p50, p.p99),
-        "p99 ≤ 250 ms",
-        Some(p.p99 <= 250.0),
-    );
+    lateness_row(rows, format!("{} sessions, 10 s pings, 50 ms round trip", wide.sessions), &wide, 250.0);
     let few = |slow| Lateness {
         sessions: mode.pick(20, 99),
         ad_pings: true,
@@ -521,14 +529,7 @@ fn delivery_at_scale(mode: &Mode, rows: &mut Vec<Row>) {
         seconds: mode.pick(3, 20),
     };
     eprintln!("delivery: {} sessions on 1 s ad pings, loopback, {} s", ads.sessions, ads.seconds);
-    let (p, n, rate, cpu, threads) = http_lateness(&ads);
-    row(
-        rows,
-        format!("{} sessions on 1 s ad pings over loopback HTTP: ping answered − due, p50 / p99 ms", ads.sessions),
-        format!("{:.1} / {:.1} ({n} pings; {rate:.0} requests/s; {cpu:.1} µs client CPU per request; {threads} library threads)", p.p50, p.p99),
-        "p99 ≤ 50 ms",
-        Some(p.p99 <= 50.0),
-    );
+    lateness_row(rows, format!("{} sessions on 1 s ad pings over loopback HTTP", ads.sessions), &ads, 50.0);
     // After the load: back to the baseline (the clients above are gone; none is left running).
     std::thread::sleep(Duration::from_millis(200));
     row(

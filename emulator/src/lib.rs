@@ -764,6 +764,17 @@ fn process(shared: &Shared, request: &Request, record: &mut Recorded) -> Respons
     Response::empty(204)
 }
 
+/// A control endpoint that takes a JSON setting: 204 once `apply` has it, 400 with the reason.
+fn setting<T>(request: &Request, parse: fn(&Value) -> Result<T, String>, apply: impl FnOnce(T)) -> Response {
+    match serde_json::from_slice::<Value>(&request.body).map_err(|e| e.to_string()).and_then(|v| parse(&v)) {
+        Ok(value) => {
+            apply(value);
+            Response::empty(204)
+        }
+        Err(message) => Response::json(400, &json!({"error": message})),
+    }
+}
+
 fn control_endpoint(shared: &Shared, control: &str, request: &Request) -> Response {
     match (request.method.as_str(), control) {
         ("GET", "requests") => {
@@ -786,31 +797,9 @@ fn control_endpoint(shared: &Shared, control: &str, request: &Request) -> Respon
             let text: String = state.recorded.iter().map(|r| r.timeline_line() + "\n").collect();
             Response { status: 200, content_type: "text/plain", headers: Vec::new(), body: text.into_bytes() }
         }
-        ("POST", "faults") => {
-            let parsed = serde_json::from_slice::<Value>(&request.body)
-                .map_err(|e| e.to_string())
-                .and_then(|v| Fault::from_json(&v));
-            match parsed {
-                Ok(fault) => {
-                    shared.lock().faults.push(fault);
-                    Response::empty(204)
-                }
-                Err(message) => Response::json(400, &json!({"error": message})),
-            }
-        }
+        ("POST", "faults") => setting(request, Fault::from_json, |fault| shared.lock().faults.push(fault)),
         ("GET", "latency") => Response::json(200, &shared.lock().latency.to_json()),
-        ("POST", "latency") => {
-            let parsed = serde_json::from_slice::<Value>(&request.body)
-                .map_err(|e| e.to_string())
-                .and_then(|v| Latency::from_json(&v));
-            match parsed {
-                Ok(latency) => {
-                    shared.lock().latency = latency;
-                    Response::empty(204)
-                }
-                Err(message) => Response::json(400, &json!({"error": message})),
-            }
-        }
+        ("POST", "latency") => setting(request, Latency::from_json, |latency| shared.lock().latency = latency),
         ("POST", "reset") => {
             let mut state = shared.lock();
             state.recorded.clear();
