@@ -36,8 +36,9 @@ fn an_answer_cut_short_is_retried_and_lands_once_per_event_id() {
 #[test]
 fn sessions_do_not_wait_behind_stalled_requests_of_others() {
     let emulator = Emulator::start().unwrap();
-    // A minute: far longer than this test may take, so stalled requests stay stalled.
-    let client = manual_client_with(&emulator, "", r#","requestTimeoutMs":60000,"maxConnections":8"#);
+    // Two minutes (the longest allowed): far longer than this test waits, so stalled requests
+    // stay stalled while it looks.
+    let client = manual_client_with(&emulator, "", r#","requestTimeoutMs":120000,"maxConnections":8"#);
     let stalled: Vec<Session> =
         (0..3).map(|i| client.start_automatic(&format!("slow-{i}"), Player::new(), START_XDM).unwrap()).collect();
     let quick = client.start_automatic("quick", Player::new(), START_XDM).unwrap();
@@ -48,15 +49,24 @@ fn sessions_do_not_wait_behind_stalled_requests_of_others() {
         session.send(&event("play")).unwrap();
     }
     // Three requests hang; the fourth session's events go out beside them, each in turn.
-    let before = emulator.media_requests().len();
     for step in ["play", "pauseStart", "play", "pauseStart", "play"] {
         quick.send(&event(step)).unwrap();
     }
-    let requests = emulator.wait_for_requests(before + 3 + 5, Duration::from_secs(20));
-    let quick_id = quick.session_id().unwrap();
-    let quick_events =
-        requests.iter().filter(|r| r.session_id.as_deref() == Some(quick_id.as_str()) && r.action != "sessionStart");
-    assert_eq!(quick_events.count(), 5, "the quick session's events were held behind stalled requests");
+    let quick_id = quick.wait_session_id(Duration::from_secs(10)).unwrap();
+    let quick_events = || {
+        emulator
+            .media_requests()
+            .iter()
+            .filter(|r| r.session_id.as_deref() == Some(quick_id.as_str()) && r.action != "sessionStart")
+            .count()
+    };
+    // Bounded by a minute (a slow sanitizer build needs seconds); behind the stalled requests
+    // they would wait the two minutes.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while quick_events() < 5 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(quick_events(), 5, "the quick session's events were held behind stalled requests");
     // The emulator records a request before the client has read its answer: wait for those.
     let mut answered = client.stats().requests_answered;
     for _ in 0..500 {
