@@ -380,7 +380,7 @@ typedef struct mediaedge_session_event {
 } mediaedge_session_event;
 
 /**
- * Tells the caller what happened to a session. Called on a delivery worker thread, on the
+ * Tells the caller what happened to a session. Called on the client's delivery thread, on the
  * client's scheduler thread or a tracker call's thread (CALL_REJECTED), or on the thread calling
  * `mediaedge_client_set_consent` (consent "out") or `mediaedge_client_free` (UNSENT) — except
  * that while a call for the same session is in progress on another thread, that thread makes

@@ -1,5 +1,5 @@
 //! The Rust API: a [`Client`] owns the configuration, the scheduler thread and the delivery
-//! workers; [`Session`] handles send events.
+//! thread (or a substitute transport's workers); [`Session`] handles send events.
 
 use std::sync::Arc;
 use std::thread::JoinHandle;

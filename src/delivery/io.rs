@@ -228,17 +228,9 @@ impl<S> Io<S> {
                 self.drive(index, handler, ready, logger);
                 continue;
             }
+            // Every connection still connecting carries the request it was opened for (one without
+            // a job is always Ready), so only an idle Ready one can take another.
             let open = self.connections.iter().flatten().count();
-            // A connection still connecting takes the next request when it is ready.
-            let connecting_free = self
-                .connections
-                .iter()
-                .position(|c| matches!(c, Some(c) if c.job.is_none() && !matches!(c.phase, Phase::Ready)));
-            if let Some(index) = connecting_free {
-                self.connections[index].as_mut().expect("connecting").job =
-                    Some(job.on_the_wire(self.target.request_timeout));
-                continue;
-            }
             if open >= self.target.max_connections {
                 self.waiting.push_front(job);
                 return;

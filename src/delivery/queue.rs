@@ -1,5 +1,5 @@
-//! The queue of sessions waiting for a delivery worker, and the count that tells when delivery
-//! is idle.
+//! The queue of sessions waiting for delivery (the loop, or a substitute transport's workers),
+//! and the count that tells when delivery is idle.
 
 use std::collections::VecDeque;
 use std::time::Instant;
