@@ -392,7 +392,8 @@ typedef struct mediaedge_session_event {
  * from inside the callback it returns WRONG_STATE). No other library lock is held: the
  * callback may call any other mediaedge function except freeing the client; events it causes
  * for its own session come after it returns. Once `mediaedge_client_free` returns, it is not
- * called again.
+ * called again. The delivery thread drives every request of the client: while this runs there,
+ * no request of any session moves, so return promptly.
  */
 typedef void (*mediaedge_session_event_fn)(void *user_data,
                                            const struct mediaedge_session_event *event);

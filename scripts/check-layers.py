@@ -14,7 +14,7 @@ import sys
 
 # Bottom to top. A module may use any module of a lower line.
 LAYERS = [
-    ("error", "clock", "callback", "tls", "stats", "budget"),
+    ("error", "clock", "callback", "tls", "proxy", "stats", "budget"),
     ("limits", "log"),
     ("config",),
     ("xdm", "scheduler", "delivery"),
@@ -30,6 +30,7 @@ ROLES = {
     "clock": "system and manual clocks, timestamps",
     "callback": "CallbackSlot: a caller's callback, replaced only when no call is in progress",
     "tls": "trust anchors parsed from PEM",
+    "proxy": "proxy URLs, HTTPS_PROXY and NO_PROXY",
     "stats": "counters",
     "budget": "the client-wide queue limits",
     "limits": "size limits of strings and documents",

@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use crate::error::{describe, Error, ErrorKind, Result};
+use crate::proxy::{Proxy, ProxyChoice};
 use crate::tls::TrustAnchors;
 
 /// Everything the engine needs to know, checked.
@@ -37,6 +38,8 @@ pub struct Config {
     pub max_queued_bytes: usize,
     /// Certificates that replace the built-in web PKI roots for HTTPS, when set.
     pub trust_anchors: Option<TrustAnchors>,
+    /// `native.proxy`: a proxy, `"none"`, or (absent) the environment's choice.
+    pub proxy: ProxyChoice,
     pub default_consent: Consent,
 }
 
@@ -309,6 +312,7 @@ impl Config {
             "maxQueuedBytes",
             "caFile",
             "caPem",
+            "proxy",
         ];
         let native = Fields::new("native", top.get("native").unwrap_or(&empty), NATIVE_KEYS, &mut p)
             .unwrap_or(Fields { path: "native", map: empty.as_object().expect("an object"), known: &[] });
@@ -344,6 +348,13 @@ impl Config {
             let path = if native.get("caFile").is_some() { "native.caFile" } else { "native.caPem" };
             p.take(TrustAnchors::from_pem(&pem).map_err(|e| config_error(path, e)))
         });
+        let proxy = match p.take(native.string("proxy")).flatten() {
+            None => ProxyChoice::Environment,
+            Some(text) if text.trim() == "none" => ProxyChoice::Direct,
+            Some(text) => p
+                .take(Proxy::parse(&text).map_err(|e| config_error("native.proxy", e)))
+                .map_or(ProxyChoice::Environment, ProxyChoice::Via),
+        };
         p.into_result()?;
 
         Ok(Config {
@@ -365,6 +376,7 @@ impl Config {
             max_queued_events: max_events as usize,
             max_queued_bytes: max_bytes as usize,
             trust_anchors,
+            proxy,
             default_consent,
         })
     }
@@ -493,6 +505,22 @@ mod tests {
             TrackerConfig::from_json(Some(r#"{"mainPingInterval":1,"adPingInterval":99}"#), &parse(MINIMAL).unwrap())
                 .unwrap_err();
         assert_eq!(tracker.message.split("; ").count(), 2, "{}", tracker.message);
+    }
+
+    #[test]
+    fn native_proxy_is_a_proxy_url_none_or_absent() {
+        let with = |proxy: &str| {
+            parse(&format!(
+                r#"{{"datastreamId":"ds","streamingMedia":{{"channel":"c","playerName":"p"}},"native":{{"proxy":{proxy}}}}}"#
+            ))
+        };
+        assert_eq!(parse(MINIMAL).unwrap().proxy, ProxyChoice::Environment);
+        assert_eq!(with(r#""none""#).unwrap().proxy, ProxyChoice::Direct);
+        let ProxyChoice::Via(proxy) = with(r#""http://u:p@10.1.2.3:3128""#).unwrap().proxy else { panic!("a proxy") };
+        assert_eq!((proxy.host.as_str(), proxy.port, proxy.authorization().is_some()), ("10.1.2.3", 3128, true));
+        let err = with(r#""ftp://u:p@x""#).unwrap_err();
+        assert!(err.message.starts_with("native.proxy: a proxy URL must start with http://"), "{}", err.message);
+        assert!(with("3128").unwrap_err().message.starts_with("native.proxy: expected a non-empty string"));
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod events;
 pub mod ffi;
 pub mod limits;
 pub mod log;
+pub mod proxy;
 mod resume;
 pub mod scheduler;
 pub mod session;

@@ -71,3 +71,35 @@ fn trackers_add_no_threads_their_timers_share_the_scheduler() {
     assert_eq!(emulator.media_requests().iter().filter(|r| r.action == "ping").count(), 300 + 1);
     assert!(with_many <= with_one + 2, "threads: {with_one} with one tracker, {with_many} with 301");
 }
+
+#[test]
+fn session_events_run_on_the_one_delivery_thread_which_waits_for_them() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let emulator = Emulator::start().unwrap();
+    let client = manual_client(&emulator);
+    let (entered, wait_for_entered) = std::sync::mpsc::channel::<String>();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let released = std::sync::Mutex::new(released);
+    client.on_session_event(move |_| {
+        let name = std::thread::current().name().unwrap_or_default().to_string();
+        let _ = entered.send(name);
+        let _ = released.lock().unwrap().recv();
+    });
+    let first = client.start_automatic("p1", Player::new(), START_XDM).unwrap();
+    let thread = wait_for_entered.recv_timeout(Duration::from_secs(10)).expect("STARTED for p1");
+    assert_eq!(thread, "mediaedge-delivery-0");
+
+    // While the callback runs, the delivery thread is in it: another session's request waits.
+    let second = client.start_automatic("p2", Player::new(), START_XDM).unwrap();
+    assert!(client.wait_idle(Duration::from_millis(300)).is_err(), "p2's sessionStart is held");
+    assert_eq!(emulator.media_requests().len(), 1, "only p1's sessionStart went out");
+    release.send(()).unwrap();
+    assert_eq!(wait_for_entered.recv_timeout(Duration::from_secs(10)).unwrap(), "mediaedge-delivery-0");
+    release.send(()).unwrap();
+    flush(&client);
+    assert_eq!(emulator.media_requests().len(), 2);
+    drop((first, second));
+    for _ in 0..4 {
+        let _ = release.send(());
+    }
+}

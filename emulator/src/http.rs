@@ -108,6 +108,13 @@ fn read_request<S: Read>(reader: &mut BufReader<S>) -> io::Result<Option<Request
     if method.is_empty() || target.is_empty() {
         return Err(io::Error::new(io::ErrorKind::InvalidData, "bad request line"));
     }
+    // A request forwarded by a proxy names the whole URL (RFC 9112 §3.2.2): keep its path.
+    let target = match target.split_once("://") {
+        Some((_, rest)) if target.starts_with("http") => {
+            rest.find('/').map_or("/".to_string(), |at| rest[at..].to_string())
+        }
+        _ => target,
+    };
     let (path, query) = match target.split_once('?') {
         Some((p, q)) => (p.to_string(), parse_query(q)),
         None => (target, Vec::new()),

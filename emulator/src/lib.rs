@@ -298,6 +298,9 @@ pub struct Emulator {
 }
 
 /// A throwaway CA and a certificate it signed for `localhost` and `127.0.0.1`.
+/// A name an HTTPS emulator's certificate also carries, in the reserved `.test` domain.
+pub const EMULATOR_TLS_NAME: &str = "edge.emulator.test";
+
 fn tls_config() -> Result<(Arc<rustls::ServerConfig>, String), String> {
     use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
     let e = |e: rcgen::Error| e.to_string();
@@ -308,10 +311,9 @@ fn tls_config() -> Result<(Arc<rustls::ServerConfig>, String), String> {
     let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().map_err(e)?).map_err(e)?;
     let issuer: &Issuer<'_, KeyPair> = &ca;
     let leaf_key = KeyPair::generate().map_err(e)?;
-    let leaf = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-        .map_err(e)?
-        .signed_by(&leaf_key, issuer)
-        .map_err(e)?;
+    // `EMULATOR_TLS_NAME` resolves nowhere: reaching it proves a proxy was asked to.
+    let names = vec!["localhost".to_string(), "127.0.0.1".to_string(), EMULATOR_TLS_NAME.to_string()];
+    let leaf = CertificateParams::new(names).map_err(e)?.signed_by(&leaf_key, issuer).map_err(e)?;
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()

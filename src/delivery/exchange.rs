@@ -28,6 +28,16 @@ pub struct Exchange {
     body: Vec<u8>,
 }
 
+/// How a request reaches the origin server.
+#[derive(Clone, Copy)]
+pub enum Via<'a> {
+    /// Straight, or through a CONNECT tunnel: the request line has the path only.
+    Direct,
+    /// Forwarded by an HTTP proxy (plain http): the request line has the absolute URL, and the
+    /// proxy's credentials go along.
+    Forwarding { authorization: Option<&'a str> },
+}
+
 /// What feeding bytes led to.
 pub enum Progress {
     /// The response is not complete yet.
@@ -42,12 +52,16 @@ fn protocol_error(e: ureq_proto::Error) -> TransportError {
 
 impl Exchange {
     /// A POST of a JSON `body` to `url` (absolute, `http` or `https`).
-    pub fn post_json(url: &str, body: &[u8]) -> Result<Exchange, TransportError> {
-        let request = Request::post(url)
+    pub fn post_json(url: &str, body: &[u8], via: Via<'_>) -> Result<Exchange, TransportError> {
+        let mut request = Request::post(url)
             .header("content-type", "application/json")
             .header("content-length", body.len())
             .header("user-agent", concat!("mediaedge/", env!("CARGO_PKG_VERSION")))
-            .header("accept", "*/*")
+            .header("accept", "*/*");
+        if let Via::Forwarding { authorization: Some(authorization) } = via {
+            request = request.header("proxy-authorization", authorization);
+        }
+        let request = request
             .body(())
             .map_err(|e| TransportError { kind: FailureKind::Network, message: format!("bad request URL: {e}") })?;
         let call = Call::new(request).map_err(protocol_error)?;
@@ -82,6 +96,9 @@ impl Exchange {
             _ => return Err(protocol_error(ureq_proto::Error::BodyContentAfterFinish)),
         };
         output.truncate(used);
+        if let Via::Forwarding { .. } = via {
+            absolute_form(&mut output, url);
+        }
         Ok(Exchange { state: State::Head(head), output, written: 0, input: Vec::new(), head: None, body: Vec::new() })
     }
 
@@ -195,6 +212,17 @@ impl Exchange {
     }
 }
 
+/// Puts the URL's `scheme://authority` before the path in the request line, which is how a
+/// forwarding proxy learns where the request goes (RFC 9112 §3.2.2). ureq-proto writes the
+/// origin form only.
+fn absolute_form(output: &mut Vec<u8>, url: &str) {
+    let Some(scheme_end) = url.find("://") else { return };
+    let origin_end = url[scheme_end + 3..].find('/').map_or(url.len(), |at| scheme_end + 3 + at);
+    if let Some(space) = output.iter().position(|&b| b == b' ') {
+        output.splice(space + 1..space + 1, url[..origin_end].bytes());
+    }
+}
+
 fn close_delimited(call: &Call<RecvBody>) -> bool {
     matches!(call.body_mode(), ureq_proto::BodyMode::CloseDelimited)
 }
@@ -217,7 +245,8 @@ mod tests {
 
     #[test]
     fn the_request_is_a_post_with_its_body_and_content_length() {
-        let exchange = Exchange::post_json("http://127.0.0.1:9/ee/va/v1/play?configId=c", b"{\"a\":1}").unwrap();
+        let exchange =
+            Exchange::post_json("http://127.0.0.1:9/ee/va/v1/play?configId=c", b"{\"a\":1}", Via::Direct).unwrap();
         let text = String::from_utf8(exchange.unwritten().to_vec()).unwrap();
         assert!(text.starts_with("POST /ee/va/v1/play?configId=c HTTP/1.1\r\n"), "{text}");
         assert!(text.contains("content-length: 7\r\n"), "{text}");
@@ -226,8 +255,19 @@ mod tests {
     }
 
     #[test]
+    fn a_forwarded_request_names_the_whole_url_and_carries_the_proxys_credentials() {
+        let via = Via::Forwarding { authorization: Some("Basic dTpw") };
+        let exchange = Exchange::post_json("http://127.0.0.1:9/ee/va/v1/play?configId=c", b"{}", via).unwrap();
+        let text = String::from_utf8(exchange.unwritten().to_vec()).unwrap();
+        assert!(text.starts_with("POST http://127.0.0.1:9/ee/va/v1/play?configId=c HTTP/1.1\r\n"), "{text}");
+        assert!(text.contains("proxy-authorization: Basic dTpw\r\n"), "{text}");
+        let direct = Exchange::post_json("http://127.0.0.1:9/x", b"{}", Via::Direct).unwrap();
+        assert!(!String::from_utf8_lossy(direct.unwritten()).contains("proxy-authorization"));
+    }
+
+    #[test]
     fn a_response_in_pieces_with_a_body_and_retry_after() {
-        let mut exchange = Exchange::post_json("http://h/x", b"{}").unwrap();
+        let mut exchange = Exchange::post_json("http://h/x", b"{}", Via::Direct).unwrap();
         let answer = b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\nContent-Length: 5\r\n\r\nslow!";
         for byte in &answer[..answer.len() - 1] {
             assert!(matches!(exchange.received(&[*byte]), Ok(Progress::More)));
@@ -242,16 +282,16 @@ mod tests {
 
     #[test]
     fn no_body_chunked_and_close_delimited_answers() {
-        let mut exchange = Exchange::post_json("http://h/x", b"{}").unwrap();
+        let mut exchange = Exchange::post_json("http://h/x", b"{}", Via::Direct).unwrap();
         let (reply, _) = done(exchange.received(b"HTTP/1.1 204 No Content\r\n\r\n"));
         assert_eq!(reply.status, 204);
 
-        let mut exchange = Exchange::post_json("http://h/x", b"{}").unwrap();
+        let mut exchange = Exchange::post_json("http://h/x", b"{}", Via::Direct).unwrap();
         let (reply, _) =
             done(exchange.received(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"));
         assert_eq!(reply.body, b"abc");
 
-        let mut exchange = Exchange::post_json("http://h/x", b"{}").unwrap();
+        let mut exchange = Exchange::post_json("http://h/x", b"{}", Via::Direct).unwrap();
         assert!(matches!(exchange.received(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nab"), Ok(Progress::More)));
         let (reply, close) = done(exchange.closed());
         assert_eq!((reply.body.as_slice(), close), (&b"ab"[..], true));
@@ -259,12 +299,12 @@ mod tests {
 
     #[test]
     fn a_connection_closed_early_or_an_oversized_body_fails() {
-        let mut exchange = Exchange::post_json("http://h/x", b"{}").unwrap();
+        let mut exchange = Exchange::post_json("http://h/x", b"{}", Via::Direct).unwrap();
         assert!(matches!(exchange.received(b"HTTP/1.1 200 OK\r\nContent-Le"), Ok(Progress::More)));
         assert!(exchange.answered_any());
         assert_eq!(exchange.closed().err().map(|e| e.kind), Some(FailureKind::Network));
 
-        let mut exchange = Exchange::post_json("http://h/x", b"{}").unwrap();
+        let mut exchange = Exchange::post_json("http://h/x", b"{}", Via::Direct).unwrap();
         let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", MAX_RESPONSE_BYTES + 1);
         assert!(matches!(exchange.received(head.as_bytes()), Ok(Progress::More)));
         let failure = exchange.received(&vec![b'x'; MAX_RESPONSE_BYTES + 1]).err().expect("too big");

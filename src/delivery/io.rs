@@ -16,13 +16,14 @@ use mio::{Events, Interest, Poll, Token};
 use rustls::pki_types::ServerName;
 use rustls::ClientConnection;
 
-use super::exchange::{Exchange, Progress};
+use super::exchange::{Exchange, Progress, Via};
 use super::queue::ReadyQueue;
 use super::resolve::CachingResolver;
 use super::transport::{FailureKind, TransportError};
 use super::{Endpoint, Handler, HttpResult, Request};
 use crate::clock::Clock;
 use crate::log::{Level, Logger};
+use crate::proxy::Proxy;
 
 /// The waker's token; connections use their slot's index.
 pub(crate) const WAKE: Token = Token(usize::MAX);
@@ -35,12 +36,17 @@ pub struct Target {
     pub port: u16,
     /// `None` for plain HTTP (loopback only, the configuration checks that).
     pub tls: Option<Arc<rustls::ClientConfig>>,
+    /// The HTTP proxy every connection goes through: a CONNECT tunnel for HTTPS, the absolute
+    /// URL in the request line for plain http.
+    pub proxy: Option<Proxy>,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
     pub max_connections: usize,
 }
 
 impl Target {
+    /// Where requests go, from the configuration and (for the proxy, when the configuration says
+    /// nothing) the environment. Fails on a bad origin, trust store or proxy setting.
     pub fn from_config(config: &crate::config::Config) -> Result<Target, String> {
         let origin = config.edge_origin();
         let uri: ureq_proto::http::Uri = origin.parse().map_err(|e| format!("bad Edge origin {origin}: {e}"))?;
@@ -48,14 +54,51 @@ impl Target {
         let host = uri.host().ok_or_else(|| format!("no host in {origin}"))?;
         let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
         let tls = if https { Some(crate::tls::client_config(config.trust_anchors.as_ref())?) } else { None };
+        let proxy = crate::proxy::choose(&config.proxy, &host, https, &|name| std::env::var(name).ok())?;
         Ok(Target {
             port: uri.port_u16().unwrap_or(if https { 443 } else { 80 }),
             host,
             tls,
+            proxy,
             connect_timeout: config.connect_timeout,
             request_timeout: config.request_timeout,
             max_connections: config.max_connections,
         })
+    }
+
+    /// `host:port` as a CONNECT request and a Host header name it.
+    fn authority(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    /// How a request goes out on a connection of this target.
+    fn via(&self) -> Via<'_> {
+        match (&self.proxy, &self.tls) {
+            // Plain http through a proxy: the proxy forwards each request.
+            (Some(proxy), None) => Via::Forwarding { authorization: proxy.authorization() },
+            // Direct, or inside a CONNECT tunnel: the request is the origin server's.
+            _ => Via::Direct,
+        }
+    }
+
+    /// The CONNECT request that opens a tunnel through the proxy to the Edge.
+    fn connect_request(&self, proxy: &Proxy) -> Vec<u8> {
+        let authority = self.authority();
+        let mut request = format!(
+            "CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: mediaedge/{}\r\n",
+            env!("CARGO_PKG_VERSION")
+        );
+        if let Some(authorization) = proxy.authorization() {
+            request.push_str("Proxy-Authorization: ");
+            request.push_str(authorization);
+            request.push_str("\r\n");
+        }
+        request.push_str("\r\n");
+        request.into_bytes()
     }
 }
 
@@ -84,13 +127,33 @@ impl<S> Job<S> {
 
 enum Phase {
     Connecting,
+    /// Asking the proxy for a tunnel to the Edge.
+    Tunneling,
     Handshaking,
     Ready,
 }
 
+/// A CONNECT request on its way to the proxy, and the proxy's answer as it arrives.
+struct Tunnel {
+    request: Vec<u8>,
+    written: usize,
+    answer: Vec<u8>,
+}
+
+/// What a 407 from a proxy says.
+const PROXY_AUTH: &str = "407 Proxy Authentication Required (check the user name and password in the proxy URL)";
+
+/// A proxy's answer to CONNECT is a status line and a few headers; more is not a proxy.
+const MAX_TUNNEL_ANSWER: usize = 16 * 1024;
+
 struct Connection<S> {
     stream: TcpStream,
     tls: Option<Box<ClientConnection>>,
+    /// Set while the tunnel through the proxy is being asked for.
+    tunnel: Option<Box<Tunnel>>,
+    /// Connected to a proxy rather than to the Edge (for what errors say).
+    proxied: bool,
+    peer: SocketAddr,
     phase: Phase,
     /// When connecting and the TLS handshake must be over.
     connect_deadline: Instant,
@@ -157,6 +220,9 @@ impl<S> Io<S> {
         logger: &Logger,
     ) {
         let mut events = Events::with_capacity(256);
+        if let Some(proxy) = &self.target.proxy {
+            logger.log(Level::Info, || format!("requests to the Edge go through the proxy {proxy}"));
+        }
         while !ready.is_shut_down() {
             while let Some(session) = ready.try_pop() {
                 match handler.next_request(&session) {
@@ -194,7 +260,7 @@ impl<S> Io<S> {
         ready: &ReadyQueue<S>,
         logger: &Logger,
     ) {
-        match Exchange::post_json(&url, &request.body) {
+        match Exchange::post_json(&url, &request.body, self.target.via()) {
             Ok(exchange) => self.waiting.push_back(Job {
                 exchange: Box::new(exchange),
                 session,
@@ -264,12 +330,16 @@ impl<S> Io<S> {
     }
 
     fn connect(&mut self) -> Result<Connection<S>, TransportError> {
-        let addresses = self
-            .resolver
-            .addresses(&self.target.host, self.target.port)
-            .map_err(|e| network(format!("cannot resolve {}: {e}", self.target.host)))?;
+        let (host, port) = match &self.target.proxy {
+            Some(proxy) => (proxy.host.as_str(), proxy.port),
+            None => (self.target.host.as_str(), self.target.port),
+        };
+        let what = if self.target.proxy.is_some() { "the proxy " } else { "" };
+        let addresses =
+            self.resolver.addresses(host, port).map_err(|e| network(format!("cannot resolve {what}{host}: {e}")))?;
         let address: SocketAddr = addresses[0];
-        let stream = TcpStream::connect(address).map_err(|e| network(format!("cannot connect to {address}: {e}")))?;
+        let stream =
+            TcpStream::connect(address).map_err(|e| network(format!("cannot connect to {what}{address}: {e}")))?;
         let _ = stream.set_nodelay(true);
         let tls = match &self.target.tls {
             Some(config) => {
@@ -279,11 +349,20 @@ impl<S> Io<S> {
             }
             None => None,
         };
+        let tunnel = match (&self.target.proxy, &tls) {
+            (Some(proxy), Some(_)) => {
+                Some(Box::new(Tunnel { request: self.target.connect_request(proxy), written: 0, answer: Vec::new() }))
+            }
+            _ => None,
+        };
         self.opened.fetch_add(1, Ordering::Relaxed);
         let now = Instant::now();
         Ok(Connection {
             stream,
             tls,
+            tunnel,
+            proxied: self.target.proxy.is_some(),
+            peer: address,
             phase: Phase::Connecting,
             connect_deadline: now + self.target.connect_timeout,
             last_used: now,
@@ -300,6 +379,14 @@ impl<S> Io<S> {
             Driven::Blocked => {}
             Driven::Answered(result, close) => {
                 let job = connection.job.take().expect("answered job");
+                // The Edge never asks for proxy credentials: a 407 is a forwarding proxy's
+                // refusal, a network failure like the tunnel's, retried as such.
+                let result = match result {
+                    Ok(reply) if reply.status == 407 => {
+                        Err(network(format!("the proxy refused the request: {PROXY_AUTH}")))
+                    }
+                    other => other,
+                };
                 connection.last_used = Instant::now();
                 if close {
                     self.close(index);
@@ -318,7 +405,7 @@ impl<S> Io<S> {
                     // the server while idle: send once more on a new connection.
                     if reused && !job.resent && !job.exchange.answered_any() && error.kind == FailureKind::Network {
                         logger.log(Level::Debug, || format!("resending on a new connection: {}", error.message));
-                        match Exchange::post_json(&job.url, &job.body) {
+                        match Exchange::post_json(&job.url, &job.body, self.target.via()) {
                             Ok(exchange) => {
                                 *job.exchange = exchange;
                                 job.resent = true;
@@ -396,7 +483,9 @@ impl<S> Io<S> {
                     kind: FailureKind::Timeout,
                     message: format!("no answer within {} ms", self.target.request_timeout.as_millis()),
                 }),
-                (Phase::Connecting | Phase::Handshaking, _) if now >= connection.connect_deadline => {
+                (Phase::Connecting | Phase::Tunneling | Phase::Handshaking, _)
+                    if now >= connection.connect_deadline =>
+                {
                     Some(TransportError {
                         kind: FailureKind::Timeout,
                         message: format!("not connected within {} ms", self.target.connect_timeout.as_millis()),
@@ -425,6 +514,7 @@ impl<S> Connection<S> {
         loop {
             let step = match self.phase {
                 Phase::Connecting => self.finish_connect(),
+                Phase::Tunneling => self.tunnel(),
                 Phase::Handshaking => self.handshake(),
                 Phase::Ready => return self.exchange(),
             };
@@ -438,18 +528,79 @@ impl<S> Connection<S> {
 
     /// True once connected (the phase moved on).
     fn finish_connect(&mut self) -> Result<bool, TransportError> {
+        let what = if self.proxied { "the proxy " } else { "" };
+        let failed = |e: io::Error| network(format!("cannot connect to {what}{}: {e}", self.peer));
         if let Ok(Some(e)) | Err(e) = self.stream.take_error() {
-            return Err(network(format!("cannot connect: {e}")));
+            return Err(failed(e));
         }
         match self.stream.peer_addr() {
             Ok(_) => {
-                self.phase = if self.tls.is_some() { Phase::Handshaking } else { Phase::Ready };
+                self.phase = match (&self.tunnel, &self.tls) {
+                    (Some(_), _) => Phase::Tunneling,
+                    (None, Some(_)) => Phase::Handshaking,
+                    (None, None) => Phase::Ready,
+                };
                 Ok(true)
             }
             Err(e) if e.kind() == io::ErrorKind::NotConnected || e.raw_os_error() == Some(libc::EINPROGRESS) => {
                 Ok(false)
             }
-            Err(e) => Err(network(format!("cannot connect: {e}"))),
+            Err(e) => Err(failed(e)),
+        }
+    }
+
+    /// Sends CONNECT and reads the proxy's answer; true once the tunnel is open (the phase moved
+    /// on to the TLS handshake, which then runs through the tunnel).
+    fn tunnel(&mut self) -> Result<bool, TransportError> {
+        let tunnel = self.tunnel.as_mut().expect("a tunnel being opened");
+        while tunnel.written < tunnel.request.len() {
+            match self.stream.write(&tunnel.request[tunnel.written..]) {
+                Ok(0) => return Err(network("the proxy closed the connection")),
+                Ok(n) => tunnel.written += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(network(format!("sending CONNECT to the proxy failed: {e}"))),
+            }
+        }
+        let mut buffer = [0u8; 4096];
+        loop {
+            match self.stream.read(&mut buffer) {
+                Ok(0) => return Err(network("the proxy closed the connection before answering CONNECT")),
+                Ok(n) => tunnel.answer.extend_from_slice(&buffer[..n]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(network(format!("reading the proxy's answer to CONNECT failed: {e}"))),
+            }
+            let Some(end) = tunnel.answer.windows(4).position(|w| w == b"\r\n\r\n").map(|at| at + 4) else {
+                if tunnel.answer.len() > MAX_TUNNEL_ANSWER {
+                    return Err(network("the proxy's answer to CONNECT is not HTTP"));
+                }
+                continue;
+            };
+            let head = String::from_utf8_lossy(&tunnel.answer[..end]);
+            let status_line = head.lines().next().unwrap_or_default();
+            let mut parts = status_line.splitn(3, ' ');
+            let (version, status) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+            let reason = parts.next().unwrap_or_default().trim();
+            if !version.starts_with("HTTP/1.") || status.len() != 3 {
+                return Err(network("the proxy's answer to CONNECT is not HTTP"));
+            }
+            if status == "407" {
+                return Err(network(format!("the proxy refused the tunnel: {PROXY_AUTH}")));
+            }
+            if !status.starts_with('2') {
+                return Err(network(format!("the proxy refused the tunnel: {status} {reason}")));
+            }
+            // Whatever followed the answer is the Edge's, through the tunnel.
+            let rest = tunnel.answer.split_off(end);
+            self.tunnel = None;
+            let tls = self.tls.as_mut().expect("a tunnel carries TLS");
+            if !rest.is_empty() {
+                tls.read_tls(&mut rest.as_slice()).map_err(|e| network(format!("through the proxy: {e}")))?;
+                tls.process_new_packets().map_err(tls_failure)?;
+            }
+            self.phase = Phase::Handshaking;
+            return Ok(true);
         }
     }
 
@@ -556,7 +707,10 @@ fn pump_tls(tls: &mut ClientConnection, stream: &mut TcpStream) -> Result<bool, 
         if tls.wants_read() {
             match tls.read_tls(stream) {
                 Ok(0) => {
-                    // The peer closed: let the reader see the end.
+                    // The peer closed: a handshake cannot finish; otherwise the reader sees the end.
+                    if tls.is_handshaking() {
+                        return Err(network("the connection closed during the TLS handshake"));
+                    }
                     tls.process_new_packets().map_err(tls_failure)?;
                     return Ok(moved || progressed);
                 }

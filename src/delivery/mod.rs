@@ -29,6 +29,7 @@ use transport::{HttpReply, Transport, TransportError};
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::error::{Error, ErrorKind};
 use crate::log::{Level, Logger};
 
 /// What a request got: an answer (whatever its status), or a failure with no status.
@@ -86,14 +87,18 @@ pub struct Delivery<S> {
 }
 
 impl<S> Delivery<S> {
-    pub fn new(config: &Config, sender: Sender, clock: Arc<dyn Clock>) -> std::io::Result<Delivery<S>> {
+    /// Fails with `InvalidConfig` when the HTTP target cannot be made (a bad trust store, or a
+    /// bad proxy in the environment), `Internal` when the system refuses an event loop.
+    pub fn new(config: &Config, sender: Sender, clock: Arc<dyn Clock>) -> crate::error::Result<Delivery<S>> {
         let mode = match sender {
             Sender::Custom(transport) => Mode::Workers { transport, workers: config.delivery_workers.max(1) },
             Sender::Http => {
-                let poll = mio::Poll::new()?;
-                let waker = mio::Waker::new(poll.registry(), io::WAKE)?;
+                let target = io::Target::from_config(config).map_err(|e| Error::new(ErrorKind::InvalidConfig, e))?;
+                let system =
+                    |e: std::io::Error| Error::new(ErrorKind::Internal, format!("cannot set up delivery: {e}"));
+                let poll = mio::Poll::new().map_err(system)?;
+                let waker = mio::Waker::new(poll.registry(), io::WAKE).map_err(system)?;
                 let opened = Arc::new(AtomicU64::new(0));
-                let target = io::Target::from_config(config).map_err(std::io::Error::other)?;
                 let io = io::Io::new(poll, target, Arc::clone(&opened));
                 Mode::Loop { io: Mutex::new(Some(Box::new(io))), waker, opened }
             }

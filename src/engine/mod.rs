@@ -73,8 +73,7 @@ impl Engine {
     ) -> Result<Engine> {
         let budget = Budget::new(config.max_queued_events, config.max_queued_bytes);
         let consent = config.default_consent;
-        let delivery = Delivery::new(&config, sender, Arc::clone(&clock))
-            .map_err(|e| Error::new(ErrorKind::Internal, format!("cannot set up delivery: {e}")))?;
+        let delivery = Delivery::new(&config, sender, Arc::clone(&clock))?;
         Ok(Engine {
             delivery,
             config,

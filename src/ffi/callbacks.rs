@@ -211,7 +211,8 @@ pub extern "C" fn mediaedge_session_event_kind_str(kind: c_int) -> *const c_char
 /// from inside the callback it returns WRONG_STATE). No other library lock is held: the
 /// callback may call any other mediaedge function except freeing the client; events it causes
 /// for its own session come after it returns. Once `mediaedge_client_free` returns, it is not
-/// called again.
+/// called again. The delivery thread drives every request of the client: while this runs there,
+/// no request of any session moves, so return promptly.
 pub type mediaedge_session_event_fn =
     Option<unsafe extern "C" fn(user_data: *mut c_void, event: *const mediaedge_session_event)>;
 

@@ -1,6 +1,8 @@
 //! Shared helpers: clients on a manual clock pointed at a fresh emulator, and a scripted player.
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
