@@ -635,19 +635,234 @@ fn library_size(rows: &mut Vec<Row>) {
     }
 }
 
+/// The child processes the cost-per-event figure runs under callgrind and strace: mediaedge
+/// delivering `events` over 10 automatic sessions, or the floor, a minimal blocking keep-alive
+/// HTTP/1.1 client posting the same bodies over one connection. Each prints the number of
+/// requests answered.
+fn child(args: &[String]) -> bool {
+    match args {
+        [flag, url, events] if flag == "--child-mediaedge" => {
+            let config = format!(
+                r#"{{"datastreamId":"bench","streamingMedia":{{"channel":"bench","playerName":"bench"}},
+                    "native":{{"edgeBaseUrl":"{url}","maxQueuedEvents":1000000}}}}"#
+            );
+            let client = Client::new(&config).unwrap();
+            let sessions = start_sessions(&client, 10);
+            let events: usize = events.parse().unwrap();
+            for i in 0..events / sessions.len() {
+                for session in &sessions {
+                    let kind = if i % 2 == 0 { "media.play" } else { "media.pauseStart" };
+                    session.send(&format!(r#"{{"eventType":"{kind}"}}"#)).unwrap();
+                }
+            }
+            client.flush(Duration::from_secs(600)).unwrap();
+            println!("{}", client.stats().requests_answered);
+            // Skip the sessions' ends: the figure is per delivered event, not teardown.
+            std::process::exit(0);
+        }
+        [flag, address, bodies, count] if flag == "--child-floor" => {
+            let count: usize = count.parse().unwrap();
+            println!("{}", floor_client(address, &std::fs::read_to_string(bodies).unwrap(), count));
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Posts `count` bodies (`action \t body` lines, the first a sessionStart) to the emulator at
+/// `address` on one keep-alive connection, each with one write and as few reads as the answer
+/// needs; the session ID the first answer gives replaces the recorded one in the others.
+fn floor_client(address: &str, bodies: &str, count: usize) -> usize {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.set_nodelay(true).unwrap();
+    let mut lines = bodies.lines();
+    let (mut recorded_id, mut session_id) = (String::new(), String::new());
+    let mut request = Vec::with_capacity(4096);
+    let mut answer = vec![0u8; 16 * 1024];
+    let mut answered = 0;
+    for (n, line) in lines.by_ref().take(count).enumerate() {
+        let mut fields = line.splitn(3, '\t');
+        let (action, id, body) = (fields.next().unwrap(), fields.next().unwrap(), fields.next().unwrap());
+        let body = if n == 0 {
+            recorded_id = id.to_string();
+            body.to_string()
+        } else {
+            body.replace(&recorded_id, &session_id)
+        };
+        request.clear();
+        write!(
+            request,
+            "POST /ee/va/v1/{action}?configId=bench&requestId=floor-{n} HTTP/1.1\r\nhost: {address}\r\n\
+             content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        stream.write_all(&request).unwrap();
+        // Read the head, then the body its content-length announces.
+        let mut have = 0;
+        loop {
+            have += stream.read(&mut answer[have..]).unwrap();
+            let Some(end) = answer[..have].windows(4).position(|w| w == b"\r\n\r\n") else { continue };
+            let head = std::str::from_utf8(&answer[..end]).unwrap().to_ascii_lowercase();
+            let length: usize =
+                head.lines().find_map(|l| l.strip_prefix("content-length:")).map_or(0, |v| v.trim().parse().unwrap());
+            if have >= end + 4 + length {
+                if n == 0 {
+                    let text = std::str::from_utf8(&answer[end + 4..end + 4 + length]).unwrap();
+                    let at = text.find("\"sessionId\":\"").unwrap() + 13;
+                    session_id = text[at..].split('"').next().unwrap().to_string();
+                }
+                break;
+            }
+        }
+        answered += 1;
+    }
+    answered
+}
+
+/// Runs `args` of this binary under `tool` and returns (the figure the tool reports, the
+/// requests the child says were answered).
+fn measured_child(tool: &str, args: &[&str]) -> Option<(f64, f64)> {
+    let out = std::env::temp_dir().join(format!("mediaedge-bench-{}-{tool}.out", std::process::id()));
+    let exe = std::env::current_exe().ok()?;
+    let mut command = match tool {
+        "callgrind" => {
+            let mut c = std::process::Command::new("valgrind");
+            c.arg("--tool=callgrind").arg(format!("--callgrind-out-file={}", out.display()));
+            c
+        }
+        _ => {
+            let mut c = std::process::Command::new("strace");
+            c.args(["-f", "-c", "-o"]).arg(&out);
+            c
+        }
+    };
+    let output = command.arg(exe).args(args).stderr(std::process::Stdio::null()).output().ok()?;
+    let answered: f64 = String::from_utf8_lossy(&output.stdout).trim().parse().ok()?;
+    let report = std::fs::read_to_string(&out).ok()?;
+    let _ = std::fs::remove_file(&out);
+    let figure = match tool {
+        // "summary: N" (or "totals: N"): instructions of every thread of the process.
+        "callgrind" => report
+            .lines()
+            .find_map(|l| l.strip_prefix("summary:").or_else(|| l.strip_prefix("totals:")))
+            .and_then(|v| v.trim().split_whitespace().next()?.parse().ok())?,
+        // strace -c's last line: "100.00  seconds  usecs/call  calls  [errors]  total".
+        _ => report
+            .lines()
+            .rev()
+            .find(|l| l.trim_end().ends_with("total"))
+            .and_then(|l| l.split_whitespace().nth(3)?.parse().ok())?,
+    };
+    Some((figure, answered))
+}
+
+/// Instructions (callgrind, every thread) and syscalls (strace -f) per delivered event, for
+/// mediaedge and for the floor in the same run, to the same emulator with the same bodies. Each
+/// is the difference between a small and a large run, so start-up and teardown cancel out.
+fn cost_per_event(mode: &Mode, rows: &mut Vec<Row>) {
+    let tools: Vec<&str> = ["valgrind", "strace"]
+        .into_iter()
+        .filter(|tool| std::process::Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success()))
+        .collect();
+    if tools.len() < 2 {
+        row(
+            rows,
+            "instructions and syscalls per delivered event",
+            "not measured: needs valgrind and strace",
+            "—",
+            None,
+        );
+        return;
+    }
+    let emulator = mediaedge_emulator::Emulator::start().unwrap();
+    let url = emulator.base_url();
+    let address = url.trim_start_matches("http://").to_string();
+    let (small, large) = mode.pick((20, 60), (200, 2000));
+    // The bodies mediaedge sends, recorded from a plain run, for the floor to post.
+    let plain = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--child-mediaedge", &url, &large.to_string()])
+        .output()
+        .unwrap();
+    assert!(plain.status.success(), "the mediaedge child failed");
+    let recorded = emulator.media_requests();
+    // One sessionStart, then events of every session as if they were the first session's.
+    let first = recorded.iter().find(|r| r.action == "sessionStart").expect("a sessionStart");
+    let own = first.session_id.clone().unwrap_or_default();
+    let start = format!("sessionStart\t{own}\t{}", first.body);
+    let events = recorded.iter().filter(|r| r.action != "sessionStart").take(large).map(|r| {
+        let id = r.session_id.clone().unwrap_or_default();
+        format!("{}\t{own}\t{}", r.action, r.body.to_string().replace(&id, &own))
+    });
+    let bodies_file = std::env::temp_dir().join(format!("mediaedge-bench-{}-bodies.txt", std::process::id()));
+    std::fs::write(&bodies_file, std::iter::once(start).chain(events).collect::<Vec<_>>().join("\n")).unwrap();
+    let bodies = bodies_file.display().to_string();
+
+    let per_event = |tool: &str, args: &dyn Fn(usize) -> Vec<String>| -> Option<f64> {
+        let run = |n: usize| {
+            let a = args(n);
+            measured_child(tool, &a.iter().map(String::as_str).collect::<Vec<_>>())
+        };
+        let ((low, low_requests), (high, high_requests)) = (run(small)?, run(large)?);
+        Some((high - low) / (high_requests - low_requests).max(1.0))
+    };
+    let ours = |n: usize| vec!["--child-mediaedge".to_string(), url.clone(), n.to_string()];
+    let floor = |n: usize| vec!["--child-floor".to_string(), address.clone(), bodies.clone(), (n + 1).to_string()];
+    let figures = (
+        per_event("callgrind", &ours),
+        per_event("callgrind", &floor),
+        per_event("strace", &ours),
+        per_event("strace", &floor),
+    );
+    let _ = std::fs::remove_file(&bodies_file);
+    let (Some(our_ir), Some(floor_ir), Some(our_calls), Some(floor_calls)) = figures else {
+        row(rows, "instructions and syscalls per delivered event", "not measured: a child run failed", "—", None);
+        return;
+    };
+    row(
+        rows,
+        format!("user-space instructions per delivered event, all threads ({small} vs {large} events, 10 sessions; floor: one blocking keep-alive connection, same bodies)"),
+        format!("{our_ir:.0} (floor {floor_ir:.0}: {:.2}×)", our_ir / floor_ir),
+        "≤ 2× the floor",
+        Some(our_ir <= 2.0 * floor_ir),
+    );
+    row(
+        rows,
+        "syscalls per delivered event, all threads",
+        format!("{our_calls:.2} (floor {floor_calls:.2})"),
+        "≤ 4",
+        Some(our_calls <= 4.0),
+    );
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if child(&args) {
+        return;
+    }
     let mode = Mode { quick: std::env::args().any(|a| a == "--quick") };
     eprintln!("mediaedge benchmarks ({} mode)", if mode.quick { "quick smoke" } else { "full" });
     let mut rows = Vec::new();
     // Memory first, while the allocator has no freed memory to hand out again.
-    threads_and_memory(&mode, &mut rows);
-    send_cost(&mode, &mut rows);
-    ping_timing(&mode, &mut rows);
-    throughput(&mode, &mut rows);
-    delivery_at_scale(&mode, &mut rows);
-    wakeups(&mode, &mut rows);
-    shutdown_deadline(&mode, &mut rows);
-    library_size(&mut rows);
+    let sections: [(&str, fn(&Mode, &mut Vec<Row>)); 9] = [
+        ("memory", threads_and_memory),
+        ("send", send_cost),
+        ("pings", ping_timing),
+        ("throughput", throughput),
+        ("cost", cost_per_event),
+        ("scale", delivery_at_scale),
+        ("wakeups", wakeups),
+        ("shutdown", shutdown_deadline),
+        ("size", |_, rows| library_size(rows)),
+    ];
+    // `MEDIAEDGE_BENCH_ONLY=cost,scale` runs those sections only (while working on one figure).
+    let only = std::env::var("MEDIAEDGE_BENCH_ONLY").ok();
+    for (name, section) in sections {
+        if only.as_deref().is_none_or(|only| only.split(',').any(|o| o == name)) {
+            section(&mode, &mut rows);
+        }
+    }
     println!();
     println!("| figure | measured | target | met |");
     println!("|---|---|---|---|");
