@@ -1,6 +1,6 @@
 //! The delivery loop: one thread drives every request of a client over a pool of keep-alive
 //! connections with non-blocking sockets (mio), TLS (rustls's non-blocking API) and HTTP/1.1
-//! (`Exchange`, over ureq-proto). Requests in flight grow with the backlog up to
+//! (`Exchange`: the request written directly, the answer read with httparse). Requests in flight grow with the backlog up to
 //! `native.maxConnections`; each session has at most one, so a slow answer for one session holds
 //! one connection, not the others' events.
 
@@ -49,14 +49,11 @@ impl Target {
     /// nothing) the environment. Fails on a bad origin, trust store or proxy setting.
     pub fn from_config(config: &crate::config::Config) -> Result<Target, String> {
         let origin = config.edge_origin();
-        let uri: ureq_proto::http::Uri = origin.parse().map_err(|e| format!("bad Edge origin {origin}: {e}"))?;
-        let https = uri.scheme_str() == Some("https");
-        let host = uri.host().ok_or_else(|| format!("no host in {origin}"))?;
-        let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+        let (https, host, port) = parse_origin(&origin).ok_or_else(|| format!("bad Edge origin {origin}"))?;
         let tls = if https { Some(crate::tls::client_config(config.trust_anchors.as_ref())?) } else { None };
         let proxy = crate::proxy::choose(&config.proxy, &host, https, &|name| std::env::var(name).ok())?;
         Ok(Target {
-            port: uri.port_u16().unwrap_or(if https { 443 } else { 80 }),
+            port,
             host,
             tls,
             proxy,
@@ -100,6 +97,34 @@ impl Target {
         request.push_str("\r\n");
         request.into_bytes()
     }
+}
+
+/// `http(s)://host[:port]` as (https, host without brackets, port).
+fn parse_origin(origin: &str) -> Option<(bool, String, u16)> {
+    let (scheme, authority) = origin.split_once("://")?;
+    let https = match scheme {
+        "https" => true,
+        "http" => false,
+        _ => return None,
+    };
+    let default_port = if https { 443 } else { 80 };
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(bracketed) => {
+            let (host, after) = bracketed.split_once(']')?;
+            host.parse::<std::net::Ipv6Addr>().ok()?;
+            (host, after.strip_prefix(':'))
+        }
+        None => match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    let host_ok = !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b".-_:".contains(&b));
+    let port = match port {
+        Some(port) => port.parse::<u16>().ok().filter(|p| *p > 0)?,
+        None => default_port,
+    };
+    host_ok.then(|| (https, host.to_string(), port))
 }
 
 /// One request on its way, with what is needed to hand its answer back or send it again.
@@ -183,6 +208,8 @@ pub struct Io<S> {
     waiting: VecDeque<Job<S>>,
     resolver: CachingResolver,
     opened: Arc<AtomicU64>,
+    /// Where sockets are read into: one buffer for the loop, made once.
+    scratch: Box<[u8]>,
 }
 
 fn network(message: impl Into<String>) -> TransportError {
@@ -207,6 +234,7 @@ impl<S> Io<S> {
             waiting: VecDeque::new(),
             resolver: CachingResolver::default(),
             opened,
+            scratch: vec![0; 16 * 1024].into_boxed_slice(),
         }
     }
 
@@ -374,7 +402,7 @@ impl<S> Io<S> {
     /// Moves a connection as far as its socket allows, and settles what that led to.
     fn drive(&mut self, index: usize, handler: &dyn Handler<S>, ready: &ReadyQueue<S>, logger: &Logger) {
         let Some(connection) = self.connections.get_mut(index).and_then(Option::as_mut) else { return };
-        let driven = connection.drive();
+        let driven = connection.drive(&mut self.scratch);
         match driven {
             Driven::Blocked => {}
             Driven::Answered(result, close) => {
@@ -510,13 +538,14 @@ impl<S> Io<S> {
 }
 
 impl<S> Connection<S> {
-    fn drive(&mut self) -> Driven {
+    /// `scratch` receives what the socket has (the loop's one buffer, not zeroed per call).
+    fn drive(&mut self, scratch: &mut [u8]) -> Driven {
         loop {
             let step = match self.phase {
                 Phase::Connecting => self.finish_connect(),
                 Phase::Tunneling => self.tunnel(),
                 Phase::Handshaking => self.handshake(),
-                Phase::Ready => return self.exchange(),
+                Phase::Ready => return self.exchange(scratch),
             };
             match step {
                 Ok(true) => continue,
@@ -614,8 +643,8 @@ impl<S> Connection<S> {
         Ok(progressed)
     }
 
-    fn exchange(&mut self) -> Driven {
-        match self.exchange_step() {
+    fn exchange(&mut self, scratch: &mut [u8]) -> Driven {
+        match self.exchange_step(scratch) {
             Ok(Some((reply, close))) => Driven::Answered(Ok(reply), close),
             Ok(None) => Driven::Blocked,
             // An idle connection that reads anything (the server's close, mostly) is done.
@@ -626,8 +655,10 @@ impl<S> Connection<S> {
 
     /// Writes what the job has to write, reads what came, until the socket would block
     /// (`Ok(None)`) or the answer is complete.
-    fn exchange_step(&mut self) -> Result<Option<(super::transport::HttpReply, bool)>, TransportError> {
-        let mut buffer = [0u8; 16 * 1024];
+    fn exchange_step(
+        &mut self,
+        buffer: &mut [u8],
+    ) -> Result<Option<(super::transport::HttpReply, bool)>, TransportError> {
         loop {
             // Write what the socket (and, over TLS, rustls's buffer) takes, until neither moves.
             loop {
@@ -661,11 +692,11 @@ impl<S> Connection<S> {
             let read = match &mut self.tls {
                 // An end without close_notify reads as UnexpectedEof: for HTTP, with its own
                 // framing, an end like any other.
-                Some(tls) => match tls.reader().read(&mut buffer) {
+                Some(tls) => match tls.reader().read(buffer) {
                     Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
                     other => other,
                 },
-                None => self.stream.read(&mut buffer),
+                None => self.stream.read(buffer),
             };
             let progress = match read {
                 Ok(0) => match self.job.as_mut() {
@@ -729,6 +760,22 @@ fn pump_tls(tls: &mut ClientConnection, stream: &mut TcpStream) -> Result<bool, 
         moved |= progressed;
         if !progressed {
             return Ok(moved);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_read_with_their_default_ports() {
+        assert_eq!(parse_origin("https://edge.adobedc.net"), Some((true, "edge.adobedc.net".into(), 443)));
+        assert_eq!(parse_origin("http://127.0.0.1:8080"), Some((false, "127.0.0.1".into(), 8080)));
+        assert_eq!(parse_origin("https://[::1]:9"), Some((true, "::1".into(), 9)));
+        assert_eq!(parse_origin("http://localhost"), Some((false, "localhost".into(), 80)));
+        for bad in ["ftp://x", "https://", "https://ho st", "https://h:0", "https://h:x", "https://[zz]:1", "h:1"] {
+            assert_eq!(parse_origin(bad), None, "{bad}");
         }
     }
 }
