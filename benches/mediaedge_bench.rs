@@ -747,7 +747,7 @@ fn measured_child(tool: &str, args: &[&str]) -> Option<(f64, f64)> {
         "callgrind" => report
             .lines()
             .find_map(|l| l.strip_prefix("summary:").or_else(|| l.strip_prefix("totals:")))
-            .and_then(|v| v.trim().split_whitespace().next()?.parse().ok())?,
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())?,
         // strace -c's last line: "100.00  seconds  usecs/call  calls  [errors]  total".
         _ => report
             .lines()
@@ -845,7 +845,8 @@ fn main() {
     eprintln!("mediaedge benchmarks ({} mode)", if mode.quick { "quick smoke" } else { "full" });
     let mut rows = Vec::new();
     // Memory first, while the allocator has no freed memory to hand out again.
-    let sections: [(&str, fn(&Mode, &mut Vec<Row>)); 9] = [
+    type Section = fn(&Mode, &mut Vec<Row>);
+    let sections: [(&str, Section); 9] = [
         ("memory", threads_and_memory),
         ("send", send_cost),
         ("pings", ping_timing),
@@ -859,7 +860,7 @@ fn main() {
     // `MEDIAEDGE_BENCH_ONLY=cost,scale` runs those sections only (while working on one figure).
     let only = std::env::var("MEDIAEDGE_BENCH_ONLY").ok();
     for (name, section) in sections {
-        if only.as_deref().is_none_or(|only| only.split(',').any(|o| o == name)) {
+        if only.as_deref().map_or(true, |only| only.split(',').any(|o| o == name)) {
             section(&mode, &mut rows);
         }
     }
