@@ -28,7 +28,11 @@ impl Endpoint {
     /// The URL of one Media Edge request at `now` (which decides whether the hint still holds).
     pub fn url(&self, action: &str, request_id: &str, now: Duration) -> String {
         let hint = self.location_hint(now);
-        let mut url = self.base.clone();
+        let hint_len = hint.as_ref().map_or(0, |h| h.len() + 1);
+        let mut url = String::with_capacity(
+            self.base.len() + hint_len + 20 + action.len() + self.datastream_id.len() + request_id.len(),
+        );
+        url.push_str(&self.base);
         if let Some(hint) = hint {
             url.push('/');
             url.push_str(&hint);

@@ -206,6 +206,8 @@ pub struct Io<S> {
     connections: Vec<Option<Connection<S>>>,
     /// Requests waiting for a connection, oldest first.
     waiting: VecDeque<Job<S>>,
+    /// The connections that are ready and carry no request, in the order they became so.
+    idle: Vec<usize>,
     resolver: CachingResolver,
     opened: Arc<AtomicU64>,
     /// Where sockets are read into: one buffer for the loop, made once.
@@ -232,6 +234,7 @@ impl<S> Io<S> {
             target,
             connections: Vec::new(),
             waiting: VecDeque::new(),
+            idle: Vec::new(),
             resolver: CachingResolver::default(),
             opened,
             scratch: vec![0; 16 * 1024].into_boxed_slice(),
@@ -311,11 +314,8 @@ impl<S> Io<S> {
     /// Puts waiting requests on idle connections, and opens connections up to the limit.
     fn start_waiting(&mut self, handler: &dyn Handler<S>, ready: &ReadyQueue<S>, logger: &Logger) {
         while let Some(job) = self.waiting.pop_front() {
-            let idle = self
-                .connections
-                .iter()
-                .position(|c| matches!(c, Some(c) if c.job.is_none() && matches!(c.phase, Phase::Ready)));
-            if let Some(index) = idle {
+            // The most recently freed connection: the others may idle out.
+            if let Some(index) = self.idle.pop() {
                 let connection = self.connections[index].as_mut().expect("idle connection");
                 connection.reused = true;
                 connection.job = Some(job.on_the_wire(self.target.request_timeout));
@@ -418,6 +418,8 @@ impl<S> Io<S> {
                 connection.last_used = Instant::now();
                 if close {
                     self.close(index);
+                } else {
+                    self.idle.push(index);
                 }
                 // The connection is free: a waiting request takes it when the loop comes round
                 // (not from here: an answer that is already there would recurse, one level per
@@ -471,6 +473,7 @@ impl<S> Io<S> {
     }
 
     fn close(&mut self, index: usize) {
+        self.idle.retain(|&i| i != index);
         if let Some(mut connection) = self.connections[index].take() {
             let _ = self.poll.registry().deregister(&mut connection.stream);
             if let Some(job) = connection.job.take() {

@@ -175,9 +175,9 @@ impl Engine {
                     }
                 }
                 Verdict::Success => {
-                    let head = state.outbox.front().expect("head in flight");
-                    let (kind, xdm) = (head.event_type, head.xdm.clone());
-                    state.playback.delivered(kind, &xdm);
+                    let state_ref = &mut *state;
+                    let head = state_ref.outbox.front().expect("head in flight");
+                    state_ref.playback.delivered(head.event_type, &head.xdm);
                     self.pop_head(&mut state, None, &mut after);
                     state.last_accepted = now;
                     state.resumes_in_a_row = 0;
