@@ -2,6 +2,7 @@
 //!
 //! The Rust core knows nothing of C; [`ffi`] is the only module that touches raw pointers.
 
+mod body;
 mod budget;
 mod callback;
 pub mod client;

@@ -50,22 +50,22 @@ pub struct Playback {
 }
 
 impl Playback {
-    /// Follows one delivered event.
-    pub fn delivered(&mut self, event_type: EventType, xdm: &Map<String, Value>) {
+    /// Follows one delivered event; `xdm` is its document, for the events that open an object.
+    pub fn delivered(&mut self, event_type: EventType, xdm: Option<Map<String, Value>>) {
         use EventType::*;
         let open = &mut self.open;
         match event_type {
-            ChapterStart => open.chapter = Some(xdm.clone()),
+            ChapterStart => open.chapter = xdm,
             ChapterComplete | ChapterSkip => open.chapter = None,
             AdBreakStart => {
-                open.ad_break = Some(xdm.clone());
+                open.ad_break = xdm;
                 open.ad = None;
             }
             AdBreakComplete => {
                 open.ad_break = None;
                 open.ad = None;
             }
-            AdStart => open.ad = Some(xdm.clone()),
+            AdStart => open.ad = xdm,
             AdComplete | AdSkip => open.ad = None,
             Play | PauseStart | BufferStart => self.play_state = Some(event_type),
             _ => {}
@@ -136,17 +136,17 @@ mod tests {
         let mut playback = Playback::default();
         playback.delivered(
             EventType::ChapterStart,
-            &doc(json!({"eventType":"media.chapterStart","timestamp":"t1",
-            "mediaCollection":{"playhead":1,"sessionID":"old","chapterDetails":{"index":1,"length":30,"offset":0}}})),
+            Some(doc(json!({"eventType":"media.chapterStart","timestamp":"t1",
+            "mediaCollection":{"playhead":1,"sessionID":"old","chapterDetails":{"index":1,"length":30,"offset":0}}}))),
         );
-        playback.delivered(EventType::Play, &doc(json!({})));
+        playback.delivered(EventType::Play, None);
         playback.delivered(
             EventType::AdBreakStart,
-            &doc(json!({"eventType":"media.adBreakStart",
-            "mediaCollection":{"playhead":5,"advertisingPodDetails":{"index":1,"offset":5}}})),
+            Some(doc(json!({"eventType":"media.adBreakStart",
+            "mediaCollection":{"playhead":5,"advertisingPodDetails":{"index":1,"offset":5}}}))),
         );
-        playback.delivered(EventType::AdBreakComplete, &doc(json!({})));
-        playback.delivered(EventType::PauseStart, &doc(json!({})));
+        playback.delivered(EventType::AdBreakComplete, None);
+        playback.delivered(EventType::PauseStart, None);
 
         let events = resume_events(&start, &playback, &json!("t9"), 42);
         let types: Vec<EventType> = events.iter().map(|e| e.0).collect();

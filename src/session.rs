@@ -9,6 +9,7 @@ use std::time::Duration;
 use parking_lot::{Condvar, Mutex};
 use serde_json::{Map, Value};
 
+use crate::body::{Body, SessionIdSlot};
 use crate::events::Mailbox;
 use crate::resume::Playback;
 use crate::xdm::{EventType, Mode, PlayerDetails};
@@ -50,13 +51,18 @@ pub enum Phase {
     Failed,
 }
 
-/// One event waiting in the FIFO.
+/// One event waiting in the FIFO: its request body as written when it was queued.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
     /// Client-wide, in queueing order: identifies the event through eviction and outcomes.
     pub seq: u64,
     pub event_type: EventType,
-    pub xdm: Map<String, Value>,
+    pub body: Body,
+    /// The document's `mediaCollection.playhead`, where a resume restarts.
+    pub playhead: Option<i64>,
+    /// The document itself, kept only for chapterStart, adBreakStart and adStart: what a
+    /// resumed session is told again once they are delivered.
+    pub restate: Option<Box<Map<String, Value>>>,
     /// JSON bytes counted against the queue limits.
     pub size: usize,
     /// The `requestId` of every attempt, so the Edge (and the emulator) can tell a retry from a
@@ -68,9 +74,34 @@ pub struct Outgoing {
 }
 
 impl Outgoing {
-    /// A new event, not yet attempted.
-    pub fn new(seq: u64, event_type: EventType, xdm: Map<String, Value>, size: usize) -> Outgoing {
-        Outgoing { seq, event_type, xdm, size, request_id: None, attempts: 0, first_failure: None }
+    /// A new event, not yet attempted: `xdm` written as its request body (with an `_id` from
+    /// `new_id` if it has none, and a place for its timestamp), and dropped unless a resume
+    /// would restate it.
+    pub fn new(
+        seq: u64,
+        event_type: EventType,
+        xdm: Map<String, Value>,
+        mode: Mode,
+        new_id: impl FnOnce() -> String,
+    ) -> Outgoing {
+        let slot = match mode {
+            Mode::Automatic => SessionIdSlot::Library,
+            Mode::Manual => SessionIdSlot::IfAbsent,
+        };
+        let body = Body::write(&xdm, slot, new_id);
+        let playhead = xdm.get("mediaCollection").and_then(|m| m.get("playhead")).and_then(Value::as_i64);
+        let restates = matches!(event_type, EventType::ChapterStart | EventType::AdBreakStart | EventType::AdStart);
+        Outgoing {
+            seq,
+            event_type,
+            size: body.document_len(),
+            body,
+            playhead,
+            restate: restates.then(|| Box::new(xdm)),
+            request_id: None,
+            attempts: 0,
+            first_failure: None,
+        }
     }
 }
 

@@ -423,16 +423,6 @@ fn is_iso8601_utc(text: &str) -> bool {
         && (b.len() == 20 || (b[19] == b'.' && b.len() > 21 && digits(20..b.len() - 1)))
 }
 
-/// The request body for one event: `{"events":[{"xdm":…}]}`.
-pub fn request_body(xdm: &Map<String, Value>) -> Vec<u8> {
-    let mut body = Vec::with_capacity(256);
-    body.extend_from_slice(b"{\"events\":[{\"xdm\":");
-    // Serializing a Map of Values cannot fail.
-    let _ = serde_json::to_writer(&mut body, xdm);
-    body.extend_from_slice(b"}]}");
-    body
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -506,13 +496,5 @@ mod tests {
         assert!(is_iso8601_utc("2026-11-28T01:10:26Z"));
         assert!(!is_iso8601_utc("2026-11-28T01:10:26.Z"));
         assert!(!is_iso8601_utc("2026-11-28 01:10:26Z"));
-    }
-
-    #[test]
-    fn request_body_wraps_one_event() {
-        let mut xdm = Map::new();
-        xdm.insert("eventType".into(), Value::from("media.play"));
-        let body: Value = serde_json::from_slice(&request_body(&xdm)).unwrap();
-        assert_eq!(body, serde_json::json!({"events":[{"xdm":{"eventType":"media.play"}}]}));
     }
 }

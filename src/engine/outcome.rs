@@ -56,29 +56,15 @@ impl Handler<Arc<SessionCore>> for Engine {
                 state.busy = false;
                 None
             } else {
+                let state = &mut *state;
                 let session_id = match &state.backend {
-                    Backend::Known(id) => Some(id.clone()),
+                    Backend::Known(id) => Some(id.as_str()),
                     _ => None,
                 };
                 let head = state.outbox.front_mut().expect("sendable head");
-                if let (Some(id), Some(Value::Object(media))) = (session_id, head.xdm.get_mut("mediaCollection")) {
-                    match core.mode {
-                        // The library owns the ID of automatic sessions; after a resume it changes.
-                        Mode::Automatic => {
-                            media.insert("sessionID".into(), Value::String(id));
-                        }
-                        Mode::Manual => {
-                            media.entry("sessionID").or_insert(Value::String(id));
-                        }
-                    }
-                }
+                let body = head.body.request(session_id);
                 let request_id = head.request_id.get_or_insert_with(new_uuid).clone();
-                let request = Request {
-                    action: head.event_type.action(),
-                    request_id,
-                    body: crate::xdm::request_body(&head.xdm),
-                    tag: head.seq,
-                };
+                let request = Request { action: head.event_type.action(), request_id, body, tag: head.seq };
                 state.in_flight = true;
                 Some(request)
             }
@@ -175,9 +161,9 @@ impl Engine {
                     }
                 }
                 Verdict::Success => {
-                    let state_ref = &mut *state;
-                    let head = state_ref.outbox.front().expect("head in flight");
-                    state_ref.playback.delivered(head.event_type, &head.xdm);
+                    let head = state.outbox.front_mut().expect("head in flight");
+                    let (kind, document) = (head.event_type, head.restate.take().map(|d| *d));
+                    state.playback.delivered(kind, document);
                     self.pop_head(&mut state, None, &mut after);
                     state.last_accepted = now;
                     state.resumes_in_a_row = 0;
@@ -334,14 +320,10 @@ impl Engine {
         head.attempts = 0;
         head.first_failure = None;
         head.request_id = None;
-        let timestamp =
-            head.xdm.get("timestamp").cloned().unwrap_or_else(|| Value::String(format_timestamp(self.clock.wall_ms())));
-        let playhead = head
-            .xdm
-            .get("mediaCollection")
-            .and_then(|m| m.get("playhead"))
-            .and_then(Value::as_i64)
-            .unwrap_or(state.last_playhead);
+        let timestamp = Some(head.body.timestamp())
+            .filter(|t| !t.is_null())
+            .unwrap_or_else(|| Value::String(format_timestamp(self.clock.wall_ms())));
+        let playhead = head.playhead.unwrap_or(state.last_playhead);
         let playback = std::mem::take(&mut state.playback);
         let events = resume_events(&start, &playback, &timestamp, playhead);
         let added = events.len();
@@ -349,11 +331,12 @@ impl Engine {
             let mut budget = self.budget.lock();
             for (event_type, mut xdm) in events.into_iter().rev() {
                 // A restatement is a new event, not a retry: it gets an `_id` of its own.
-                xdm.insert("_id".into(), Value::String(new_uuid()));
+                xdm.remove("_id");
                 let seq = self.next_seq();
-                let size = queued_size(&xdm);
-                budget.force(size, None);
-                state.outbox.push_front(Outgoing::new(seq, event_type, xdm, size));
+                let mut outgoing = Outgoing::new(seq, event_type, xdm, core.mode, new_uuid);
+                outgoing.size = queued_size(&outgoing);
+                budget.force(outgoing.size, None);
+                state.outbox.push_front(outgoing);
             }
         }
         self.event_queued(added);

@@ -24,20 +24,8 @@ use crate::xdm::{self, EventType, Mode, Prepared};
 const SENT_OVERHEAD: usize = 128;
 
 /// JSON bytes an event costs in the queue: its document as serialized, plus what sending adds.
-pub(super) fn queued_size(xdm: &Map<String, Value>) -> usize {
-    struct Count(usize);
-    impl std::io::Write for Count {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut count = Count(0);
-    let _ = serde_json::to_writer(&mut count, xdm);
-    count.0 + SENT_OVERHEAD
+pub(super) fn queued_size(outgoing: &Outgoing) -> usize {
+    outgoing.body.document_len() + SENT_OVERHEAD
 }
 
 impl Engine {
@@ -182,8 +170,13 @@ impl Engine {
         text_len: Option<usize>,
     ) -> Result<()> {
         let seq = self.next_seq();
-        let size = text_len.map_or_else(|| queued_size(&prepared.xdm), |len| len + SENT_OVERHEAD);
-        let class = match prepared.event_type {
+        let Prepared { event_type, xdm, playhead } = prepared;
+        // Written here, outside the session lock, on the caller's thread; only the timestamp
+        // waits for the lock. Delivery sends these bytes as they are.
+        let mut outgoing = Outgoing::new(seq, event_type, xdm, core.mode, new_uuid);
+        let size = text_len.unwrap_or(outgoing.size) + SENT_OVERHEAD;
+        outgoing.size = size;
+        let class = match event_type {
             EventType::Ping => Class::Ping,
             t if t.is_lifecycle() => Class::Lifecycle,
             _ => Class::Ordinary,
@@ -201,12 +194,12 @@ impl Engine {
                 self.budget.lock().release(size, seq);
                 return refusal;
             }
-            let Prepared { event_type, mut xdm, playhead } = prepared;
-            // Stamped under the lock so that timestamps never run backwards along the FIFO.
-            xdm.entry("timestamp".to_string()).or_insert_with(|| Value::String(format_timestamp(self.clock.wall_ms())));
-            // One `_id` per event, kept on every retry of it, so the backend can drop the
-            // duplicates that at-least-once delivery makes (a lost answer, a late timeout).
-            xdm.entry("_id".to_string()).or_insert_with(|| Value::String(new_uuid()));
+            // Stamped under the lock so that timestamps never run backwards along the FIFO. The
+            // `_id` (one per event, kept on every retry of it, so the backend can drop the
+            // duplicates that at-least-once delivery makes) is in the body already.
+            if outgoing.body.unstamped() {
+                outgoing.body.stamp(&format_timestamp(self.clock.wall_ms()));
+            }
             match event_type {
                 EventType::AdBreakStart | EventType::AdStart => state.in_ad = true,
                 EventType::AdBreakComplete => state.in_ad = false,
@@ -218,7 +211,7 @@ impl Engine {
                 state.pinging = false;
                 after.release_player = true;
             }
-            state.outbox.push_back(Outgoing::new(seq, event_type, xdm, size));
+            state.outbox.push_back(outgoing);
             self.event_queued(1);
             Counters::add(&self.counters.events_queued, 1);
             if state.pinging {
