@@ -234,6 +234,11 @@ impl Engine {
                 Some(reason) => self.counters.dropped(reason, 1),
             }
             after.finished_events += 1;
+            if state.outbox.is_empty() {
+                // An idle session keeps no queue buffer (four events' room, 550 bytes): most
+                // sessions are idle between pings, and a new event's allocation costs less.
+                state.outbox = std::collections::VecDeque::new();
+            }
         }
     }
 
