@@ -50,7 +50,7 @@ impl Body {
         if !xdm.contains_key("_id") {
             let before = bytes.len();
             bytes.extend_from_slice(b"\"_id\":");
-            put_json(&mut bytes, &Value::String(new_id()));
+            put_str(&mut bytes, &new_id());
             added += bytes.len() - before;
             first = false;
         }
@@ -75,7 +75,7 @@ impl Body {
                 added += usize::from(index == 0);
             }
             first = false;
-            put_json(&mut bytes, &Value::String(key.clone()));
+            put_str(&mut bytes, key);
             bytes.push(b':');
             match (key.as_str(), value) {
                 ("timestamp", _) => {
@@ -94,7 +94,7 @@ impl Body {
                             bytes.push(b',');
                         }
                         first = false;
-                        put_json(&mut bytes, &Value::String(key.clone()));
+                        put_str(&mut bytes, key);
                         bytes.push(b':');
                         put_json(&mut bytes, value);
                     }
@@ -120,7 +120,7 @@ impl Body {
         }
         self.unstamped = false;
         let mut quoted = Vec::with_capacity(timestamp.len() + 2);
-        put_json(&mut quoted, &Value::String(timestamp.to_string()));
+        put_str(&mut quoted, timestamp);
         let range = self.timestamp.clone();
         if quoted.len() == range.len() {
             self.bytes[range].copy_from_slice(&quoted);
@@ -152,7 +152,7 @@ impl Body {
         let mut body = Vec::with_capacity(self.bytes.len() + id.len() + 16);
         body.extend_from_slice(&self.bytes[..at]);
         body.extend_from_slice(b"\"sessionID\":");
-        put_json(&mut body, &Value::String(id.to_string()));
+        put_str(&mut body, id);
         if self.bytes[at] != b'}' {
             body.push(b',');
         }
@@ -164,6 +164,11 @@ impl Body {
 fn put_json(bytes: &mut Vec<u8>, value: &Value) {
     // Writing a Value into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *bytes, value);
+}
+
+/// `text` as a JSON string.
+fn put_str(bytes: &mut Vec<u8>, text: &str) {
+    let _ = serde_json::to_writer(&mut *bytes, text);
 }
 
 #[cfg(test)]

@@ -105,8 +105,10 @@ impl Engine {
             after.batch_number.is_some() || (after.events.is_empty() && after.finished_events == 0),
             "session events decided without seal()"
         );
-        let number = after.batch_number.unwrap_or_else(|| core.mailbox.reserve());
-        self.deliver(&core.mailbox, number, Batch { events: after.events, finished_events: after.finished_events });
+        // Unsealed means nothing was decided for the listener (the assertion above): most sends.
+        if let Some(number) = after.batch_number {
+            self.deliver(&core.mailbox, number, Batch { events: after.events, finished_events: after.finished_events });
+        }
     }
 
     /// Reports events that concern no delivery (a tracker's rejected calls), as batch `number`
