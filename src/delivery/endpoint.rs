@@ -7,9 +7,14 @@ use parking_lot::Mutex;
 
 use crate::config::Config;
 
+/// What stays as it is in a query value: RFC 3986's unreserved characters.
+const QUERY_VALUE: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
 pub struct Endpoint {
     /// `{origin}/{basePath}`, without a trailing slash.
     base: String,
+    /// Percent-encoded for the query.
     datastream_id: String,
     /// The hint, and when the backend's expires on the client's clock (`None`: the caller's,
     /// kept until replaced).
@@ -20,7 +25,7 @@ impl Endpoint {
     pub fn new(config: &Config) -> Endpoint {
         Endpoint {
             base: format!("{}/{}", config.edge_origin(), config.edge_base_path),
-            datastream_id: config.datastream_id.clone(),
+            datastream_id: percent_encoding::utf8_percent_encode(&config.datastream_id, QUERY_VALUE).to_string(),
             location_hint: Mutex::new(None),
         }
     }
@@ -64,5 +69,18 @@ impl Endpoint {
     /// A hint the backend answered with at `now`, valid for `ttl`.
     pub fn learn_location_hint(&self, hint: String, ttl: Duration, now: Duration) {
         *self.location_hint.lock() = Some((hint, Some(now + ttl)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_datastream_id_is_percent_encoded_in_the_query() {
+        let text = r#"{"datastreamId":"a b&c=d/é","streamingMedia":{"channel":"c","playerName":"p"}}"#;
+        let endpoint = Endpoint::new(&Config::from_json(text).unwrap());
+        let url = endpoint.url("play", "r-1", Duration::ZERO);
+        assert_eq!(url, "https://edge.adobedc.net/ee/va/v1/play?configId=a%20b%26c%3Dd%2F%C3%A9&requestId=r-1");
     }
 }

@@ -48,17 +48,17 @@ pub fn new_uuid() -> String {
     let a = (a & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000;
     let b = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = ((u128::from(a) << 64) | u128::from(b)).to_be_bytes();
     let mut text = [b'-'; 36];
-    // The 32 digits go around the dashes at 8, 13, 18 and 23.
+    // Two digits per byte, around the dashes at 8, 13, 18 and 23.
     let mut place = 0;
-    for half in [a, b] {
-        for shift in (0..16).rev() {
-            if matches!(place, 8 | 13 | 18 | 23) {
-                place += 1;
-            }
-            text[place] = HEX[((half >> (4 * shift)) & 0xF) as usize];
+    for (index, byte) in bytes.iter().enumerate() {
+        if matches!(index, 4 | 6 | 8 | 10) {
             place += 1;
         }
+        text[place] = HEX[usize::from(byte >> 4)];
+        text[place + 1] = HEX[usize::from(byte & 0xF)];
+        place += 2;
     }
     std::str::from_utf8(&text).expect("ASCII").to_owned()
 }
