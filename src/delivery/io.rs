@@ -265,8 +265,16 @@ impl<S> Io<S> {
                 }
             }
             self.start_waiting(handler, ready, logger);
-            let timeout = self.next_deadline().map(|at| at.saturating_duration_since(Instant::now()));
-            if let Err(e) = self.poll.poll(&mut events, timeout) {
+            // Sessions queued meanwhile: look at the sockets without waiting, then serve them
+            // (never skip the poll: a steady stream of sessions would starve the answers).
+            let timeout = if ready.loop_may_sleep() {
+                self.next_deadline().map(|at| at.saturating_duration_since(Instant::now()))
+            } else {
+                Some(Duration::ZERO)
+            };
+            let polled = self.poll.poll(&mut events, timeout);
+            ready.loop_awake();
+            if let Err(e) = polled {
                 if e.kind() != io::ErrorKind::Interrupted {
                     logger.log(Level::Error, || format!("delivery loop: poll failed: {e}"));
                     std::thread::sleep(Duration::from_millis(10));

@@ -116,8 +116,11 @@ impl<S> Delivery<S> {
 
     /// Queues a session that has a request to send (its owner makes sure it is queued once).
     pub fn push(&self, session: S) {
-        self.ready.push(session);
-        self.wake();
+        // The loop, awake, looks at the queue before it waits again: a wake-up (a syscall) is
+        // needed only while it waits, and never from the loop's own thread.
+        if self.ready.push(session) {
+            self.wake();
+        }
     }
 
     fn wake(&self) {

@@ -17,22 +17,45 @@ struct Queue<S> {
     shut_down: bool,
     /// Sessions queued or on a worker: zero means no request is in flight or about to be.
     outstanding: usize,
+    /// The I/O loop is waiting in its poll (or about to) and must be woken for a new session.
+    /// While it runs, a push needs no wake-up: it looks at the queue before it waits again.
+    loop_asleep: bool,
 }
 
 impl<S> ReadyQueue<S> {
     pub fn new() -> ReadyQueue<S> {
         ReadyQueue {
-            state: Mutex::new(Queue { sessions: VecDeque::new(), shut_down: false, outstanding: 0 }),
+            state: Mutex::new(Queue {
+                sessions: VecDeque::new(),
+                shut_down: false,
+                outstanding: 0,
+                loop_asleep: false,
+            }),
             available: Condvar::new(),
             idle: Condvar::new(),
         }
     }
 
-    pub fn push(&self, session: S) {
+    /// Queues a session; true if the I/O loop is asleep and must be woken.
+    pub fn push(&self, session: S) -> bool {
         let mut state = self.state.lock();
         state.sessions.push_back(session);
         state.outstanding += 1;
         self.available.notify_one();
+        std::mem::take(&mut state.loop_asleep)
+    }
+
+    /// The I/O loop is about to wait in its poll: true (and a later push wakes it) if nothing is
+    /// queued; false if something is, or delivery is shut down, and it should not wait.
+    pub fn loop_may_sleep(&self) -> bool {
+        let mut state = self.state.lock();
+        state.loop_asleep = state.sessions.is_empty() && !state.shut_down;
+        state.loop_asleep
+    }
+
+    /// The I/O loop is back from its poll.
+    pub fn loop_awake(&self) {
+        self.state.lock().loop_asleep = false;
     }
 
     /// A worker is done with a session it popped (it may have pushed it again meanwhile).
