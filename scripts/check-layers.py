@@ -14,8 +14,8 @@ import sys
 
 # Bottom to top. A module may use any module of a lower line.
 LAYERS = [
-    ("error", "clock", "callback", "tls", "proxy", "stats", "budget"),
-    ("limits", "log"),
+    ("error", "clock", "callback", "tls", "proxy", "stats", "budget", "ids"),
+    ("limits", "log", "identity"),
     ("config",),
     ("xdm", "scheduler", "delivery"),
     ("events", "resume", "body"),
@@ -34,6 +34,8 @@ ROLES = {
     "stats": "counters",
     "budget": "the client-wide queue limits",
     "limits": "size limits of strings and documents",
+    "ids": "UUIDs and random numbers",
+    "identity": "identityMap rules, the device's FPID, implementationDetails",
     "log": "the logger",
     "config": "the configuration document, checked",
     "xdm": "event documents: parsing, checks, defaults",

@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use crate::error::{describe, Error, ErrorKind, Result};
+use crate::identity::DeviceId;
 use crate::proxy::{Proxy, ProxyChoice};
 use crate::tls::TrustAnchors;
 
@@ -40,6 +41,12 @@ pub struct Config {
     pub trust_anchors: Option<TrustAnchors>,
     /// `native.proxy`: a proxy, `"none"`, or (absent) the environment's choice.
     pub proxy: ProxyChoice,
+    /// The `identityMap` every sessionStart carries (a session's own replaces it), checked.
+    pub identity_map: Option<Map<String, Value>>,
+    /// `native.deviceId`: the FPID sent as the device's identity, if any.
+    pub device_id: DeviceId,
+    /// `native.storageDir`: where the library keeps what must outlive the process.
+    pub storage_dir: Option<std::path::PathBuf>,
     pub default_consent: Consent,
 }
 
@@ -101,6 +108,11 @@ impl Config {
             None => format!("https://{}", self.edge_domain),
         }
     }
+}
+
+/// A whole message that already names its path.
+fn invalid_config(message: String) -> Error {
+    Error::new(ErrorKind::InvalidConfig, message)
 }
 
 fn config_error(path: &str, message: impl std::fmt::Display) -> Error {
@@ -262,8 +274,15 @@ impl Config {
         crate::limits::check_len("config", text.len(), crate::limits::MAX_CONFIG_BYTES)?;
         let root: Value = serde_json::from_str(text).map_err(|e| config_error("$", format!("not valid JSON: {e}")))?;
         let mut p = Problems::default();
-        const KEYS: &[&str] =
-            &["datastreamId", "edgeDomain", "edgeBasePath", "defaultConsent", "streamingMedia", "native"];
+        const KEYS: &[&str] = &[
+            "datastreamId",
+            "edgeDomain",
+            "edgeBasePath",
+            "defaultConsent",
+            "identityMap",
+            "streamingMedia",
+            "native",
+        ];
         let Some(top) = Fields::new("", &root, KEYS, &mut p) else { return Err(p.into_error()) };
         let datastream_id = p.take(top.required_string("datastreamId")).unwrap_or_default();
         let edge_domain = p.take(top.string("edgeDomain")).flatten().unwrap_or_else(|| "edge.adobedc.net".into());
@@ -313,6 +332,8 @@ impl Config {
             "caFile",
             "caPem",
             "proxy",
+            "deviceId",
+            "storageDir",
         ];
         let native = Fields::new("native", top.get("native").unwrap_or(&empty), NATIVE_KEYS, &mut p)
             .unwrap_or(Fields { path: "native", map: empty.as_object().expect("an object"), known: &[] });
@@ -355,6 +376,16 @@ impl Config {
                 .take(Proxy::parse(&text).map_err(|e| config_error("native.proxy", e)))
                 .map_or(ProxyChoice::Environment, ProxyChoice::Via),
         };
+        let identity_map = top
+            .get("identityMap")
+            .and_then(|value| p.take(crate::identity::check_map("identityMap", value).map_err(invalid_config)));
+        let storage_dir = p.take(native.string("storageDir")).flatten().map(std::path::PathBuf::from);
+        let device_id = match p.take(native.string("deviceId")).flatten() {
+            None => DeviceId::None,
+            Some(text) => p
+                .take(DeviceId::parse(&text, storage_dir.as_deref()).map_err(|e| config_error("native.deviceId", e)))
+                .unwrap_or_default(),
+        };
         p.into_result()?;
 
         Ok(Config {
@@ -377,6 +408,9 @@ impl Config {
             max_queued_bytes: max_bytes as usize,
             trust_anchors,
             proxy,
+            identity_map,
+            device_id,
+            storage_dir,
             default_consent,
         })
     }

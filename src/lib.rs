@@ -13,6 +13,8 @@ mod engine;
 pub mod error;
 pub mod events;
 pub mod ffi;
+pub mod identity;
+mod ids;
 pub mod limits;
 pub mod log;
 pub mod proxy;

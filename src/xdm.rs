@@ -337,6 +337,10 @@ pub fn prepare(
             return Err(invalid("timestamp", format!("expected an ISO-8601 UTC date-time, got {}", describe(ts))));
         }
     }
+    // A session's own identity replaces the client's: checked by the same rules.
+    if let (EventType::SessionStart, Some(map)) = (event_type, xdm.get("identityMap")) {
+        crate::identity::check_map("identityMap", map).map_err(|e| Error::new(ErrorKind::InvalidEvent, e))?;
+    }
     let media = object_at(&mut xdm, "mediaCollection", "mediaCollection")?;
     match event_type {
         EventType::SessionStart => {

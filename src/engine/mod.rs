@@ -11,7 +11,6 @@
 //! - `ids`: random numbers and UUIDs.
 
 mod consent;
-mod ids;
 mod notify;
 mod outcome;
 mod pings;
@@ -43,6 +42,8 @@ pub use pings::Ticking;
 
 pub struct Engine {
     config: Config,
+    /// The device's FPID (`native.deviceId`), made or read when the first session starts.
+    device: crate::identity::Device,
     clock: Arc<dyn Clock>,
     manual_clock: Option<Arc<ManualClock>>,
     logger: Logger,
@@ -73,8 +74,12 @@ impl Engine {
     ) -> Result<Engine> {
         let budget = Budget::new(config.max_queued_events, config.max_queued_bytes);
         let consent = config.default_consent;
+        if let crate::identity::DeviceId::Generated(dir) = &config.device_id {
+            check_storage_dir(dir)?;
+        }
         let delivery = Delivery::new(&config, sender, Arc::clone(&clock))?;
         Ok(Engine {
+            device: crate::identity::Device::new(config.device_id.clone()),
             delivery,
             config,
             clock,
@@ -164,6 +169,13 @@ impl Engine {
     pub fn start_session(&self, mut core: SessionCore, start: crate::xdm::Prepared) -> Result<Arc<SessionCore>> {
         self.check_startable()?;
         core.key = self.next_key();
+        // Who watched: on the sessionStart (and so on a resume's, made from it).
+        let mut start = start;
+        let fpid = self.device.fpid().unwrap_or_else(|e| {
+            self.logger.log(Level::Warn, || format!("sending no device ID: {e}"));
+            None
+        });
+        crate::identity::stamp_start(&mut start.xdm, self.config.identity_map.as_ref(), fpid.as_deref());
         if core.mode == crate::xdm::Mode::Automatic {
             let text = serde_json::Value::Object(start.xdm.clone()).to_string();
             core.state.get_mut().start_xdm = Some(text.into_boxed_str());
@@ -260,4 +272,17 @@ impl Engine {
         stats.requests_reused_connection = stats.requests_answered - stats.requests_new_connection;
         stats
     }
+}
+
+/// `native.storageDir` must be a directory the library can write: made if missing, and tried
+/// with a file that is removed again. Checked when the client is created.
+fn check_storage_dir(dir: &std::path::Path) -> Result<()> {
+    let fail = |e: std::io::Error| {
+        Error::new(ErrorKind::InvalidConfig, format!("native.storageDir: cannot write to {}: {e}", dir.display()))
+    };
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let probe = dir.join(format!(".mediaedge-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(fail)?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
 }

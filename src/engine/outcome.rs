@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::ids::{new_uuid, random_unit};
 use super::notify::AfterUnlock;
 use super::send::queued_size;
 use super::Engine;
@@ -17,6 +16,7 @@ use crate::delivery::response;
 use crate::delivery::transport::FailureKind;
 use crate::delivery::{Handler, HttpResult, Request};
 use crate::events::SessionEventKind;
+use crate::ids::{new_uuid, random_unit};
 use crate::log::Level;
 use crate::resume::{resume_events, BACKEND_MAX_SESSION_AGE};
 use crate::session::{Backend, Outgoing, SessionCore, SessionState};

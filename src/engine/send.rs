@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use super::ids::new_uuid;
 use super::notify::AfterUnlock;
 use super::Engine;
 use crate::budget::{Class, QueuedPing, Reservation};
 use crate::clock::format_timestamp;
 use crate::error::{Error, ErrorKind, Result};
+use crate::ids::new_uuid;
 use crate::log::Level;
 use crate::session::{Backend, Outgoing, SessionCore, SessionState};
 use crate::stats::{Counters, DropReason};

@@ -37,13 +37,13 @@ fn random_u64() -> u64 {
 }
 
 /// A random number in [0, 1): the jitter of retry backoffs.
-pub fn random_unit() -> f64 {
+pub(crate) fn random_unit() -> f64 {
     (random_u64() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// A random (version 4) UUID: an event's `_id`, a request's `requestId`. Written digit by digit:
 /// `format!` cost ten times as much, on every event.
-pub fn new_uuid() -> String {
+pub(crate) fn new_uuid() -> String {
     let (a, b) = (random_u64(), random_u64());
     let a = (a & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000;
     let b = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
