@@ -135,6 +135,38 @@ fn check_states(media: &serde_json::Map<String, Value>, out: &mut Vec<Problem>) 
 }
 
 /// Checks one request body for `action`. Returns the parsed xdm on success.
+/// The Experience Platform's shape of an identity map: namespaces to lists of identities, each
+/// with a non-empty `id`, an `authenticatedState` among three, and at most one primary in all.
+fn check_identity_map(map: &Value, out: &mut Vec<Problem>) {
+    let base = "$.events[0].xdm.identityMap";
+    let Some(namespaces) = map.as_object() else {
+        out.push(problem(base, "Expected an object"));
+        return;
+    };
+    let mut primaries = 0;
+    for (namespace, list) in namespaces {
+        let Some(list) = list.as_array().filter(|l| !l.is_empty()) else {
+            out.push(problem(&format!("{base}.{namespace}"), "Expected a non-empty array"));
+            continue;
+        };
+        for (i, identity) in list.iter().enumerate() {
+            let at = format!("{base}.{namespace}[{i}]");
+            match identity.get("id").and_then(Value::as_str) {
+                Some(id) if !id.is_empty() => {}
+                _ => out.push(problem(&format!("{at}.id"), "Expected a non-empty string")),
+            }
+            match identity.get("authenticatedState").and_then(Value::as_str) {
+                None | Some("ambiguous" | "authenticated" | "loggedOut") => {}
+                Some(_) => out.push(problem(&format!("{at}.authenticatedState"), "Unknown state")),
+            }
+            primaries += usize::from(identity.get("primary") == Some(&Value::Bool(true)));
+        }
+    }
+    if primaries > 1 {
+        out.push(problem(base, "More than one primary identity"));
+    }
+}
+
 pub fn validate(action: &str, body: &[u8]) -> Result<Value, Vec<Problem>> {
     let root: Value =
         serde_json::from_slice(body).map_err(|e| vec![problem("$", &format!("Body is not valid JSON: {e}"))])?;
@@ -187,6 +219,9 @@ pub fn validate(action: &str, body: &[u8]) -> Result<Value, Vec<Problem>> {
     if action == "statesUpdate" {
         check_states(media, &mut out);
     }
+    if let Some(map) = xdm.get("identityMap") {
+        check_identity_map(map, &mut out);
+    }
     if out.is_empty() {
         Ok(Value::Object(xdm.clone()))
     } else {
@@ -204,6 +239,24 @@ mod tests {
         assert_eq!(parse_timestamp_ms("2026-11-28T01:10:26.123Z"), Some(1_795_828_226_123));
         assert_eq!(parse_timestamp_ms("2026-11-28 01:10:26Z"), None);
         assert_eq!(parse_timestamp_ms("2026-13-28T01:10:26Z"), None);
+    }
+
+    #[test]
+    fn identity_maps_need_ids_and_one_primary_at_most() {
+        let body = |map: &str| {
+            format!(
+                r#"{{"events":[{{"xdm":{{"eventType":"media.sessionStart","timestamp":"2026-01-01T00:00:00Z","identityMap":{map},
+                "mediaCollection":{{"playhead":0,"sessionDetails":{{"name":"n","length":1,"contentType":"vod","playerName":"p","channel":"c"}}}}}}}}]}}"#
+            )
+        };
+        assert!(validate("sessionStart", body(r#"{"FPID":[{"id":"x","primary":true}]}"#).as_bytes()).is_ok());
+        let problems = validate(
+            "sessionStart",
+            body(r#"{"A":[{"id":"","primary":true}],"B":[{"id":"y","primary":true}]}"#).as_bytes(),
+        )
+        .unwrap_err();
+        let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(paths, ["$.events[0].xdm.identityMap.A[0].id", "$.events[0].xdm.identityMap"]);
     }
 
     #[test]
