@@ -15,7 +15,7 @@ import sys
 # Bottom to top. A module may use any module of a lower line.
 LAYERS = [
     ("error", "clock", "callback", "tls", "proxy", "stats", "budget", "ids"),
-    ("limits", "log", "identity"),
+    ("limits", "log", "identity", "storage"),
     ("config",),
     ("xdm", "scheduler", "delivery"),
     ("events", "resume", "body"),
@@ -35,6 +35,7 @@ ROLES = {
     "budget": "the client-wide queue limits",
     "limits": "size limits of strings and documents",
     "ids": "UUIDs and random numbers",
+    "storage": "native.storageDir, locked for one client",
     "identity": "identityMap rules, the device's FPID, implementationDetails",
     "log": "the logger",
     "config": "the configuration document, checked",

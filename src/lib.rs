@@ -22,6 +22,7 @@ mod resume;
 pub mod scheduler;
 pub mod session;
 pub mod stats;
+mod storage;
 pub mod tls;
 pub mod tracker;
 pub mod xdm;

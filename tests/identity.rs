@@ -124,3 +124,17 @@ fn consent_out_sends_no_identity_and_generates_none() {
     drop(session);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_storage_directory_belongs_to_one_client_at_a_time() {
+    let emulator = Emulator::start().unwrap();
+    let dir = temp_dir("locked");
+    let native = format!(r#","storageDir":{}"#, serde_json::to_string(&dir).unwrap());
+    let first = client(&emulator, "", &native).unwrap();
+    let error = client(&emulator, "", &native).err().expect("refused while the first lives");
+    assert_eq!(error.kind, ErrorKind::InvalidConfig);
+    assert!(error.message.ends_with("is in use by another mediaedge client"), "{}", error.message);
+    drop(first);
+    client(&emulator, "", &native).expect("free once the first is freed");
+    let _ = std::fs::remove_dir_all(&dir);
+}

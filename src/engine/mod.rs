@@ -44,6 +44,8 @@ pub struct Engine {
     config: Config,
     /// The device's FPID (`native.deviceId`), made or read when the first session starts.
     device: crate::identity::Device,
+    /// `native.storageDir`, locked for this client while it lives (the lock goes with it).
+    _storage: Option<crate::storage::StorageDir>,
     clock: Arc<dyn Clock>,
     manual_clock: Option<Arc<ManualClock>>,
     logger: Logger,
@@ -74,12 +76,11 @@ impl Engine {
     ) -> Result<Engine> {
         let budget = Budget::new(config.max_queued_events, config.max_queued_bytes);
         let consent = config.default_consent;
-        if let crate::identity::DeviceId::Generated(dir) = &config.device_id {
-            check_storage_dir(dir)?;
-        }
+        let storage = config.storage_dir.as_deref().map(crate::storage::StorageDir::open).transpose()?;
         let delivery = Delivery::new(&config, sender, Arc::clone(&clock))?;
         Ok(Engine {
             device: crate::identity::Device::new(config.device_id.clone()),
+            _storage: storage,
             delivery,
             config,
             clock,
@@ -272,17 +273,4 @@ impl Engine {
         stats.requests_reused_connection = stats.requests_answered - stats.requests_new_connection;
         stats
     }
-}
-
-/// `native.storageDir` must be a directory the library can write: made if missing, and tried
-/// with a file that is removed again. Checked when the client is created.
-fn check_storage_dir(dir: &std::path::Path) -> Result<()> {
-    let fail = |e: std::io::Error| {
-        Error::new(ErrorKind::InvalidConfig, format!("native.storageDir: cannot write to {}: {e}", dir.display()))
-    };
-    std::fs::create_dir_all(dir).map_err(fail)?;
-    let probe = dir.join(format!(".mediaedge-probe-{}", std::process::id()));
-    std::fs::write(&probe, b"").map_err(fail)?;
-    let _ = std::fs::remove_file(&probe);
-    Ok(())
 }
