@@ -1,6 +1,7 @@
 //! An event as it goes on the wire: its request body, `{"events":[{"xdm":…}]}`, written once
-//! when the event is queued (on the caller's thread), so delivery sends bytes and never builds
-//! or serializes a document. Two things are not known then and have their places in the bytes:
+//! when the event is queued (on the thread that queues it: the caller's, or the scheduler's for
+//! a ping), so delivery sends bytes and never builds or serializes a document. Two things are
+//! not known then and have their places in the bytes:
 //! - the session ID, which the backend gives in its answer to sessionStart and which changes
 //!   after a resume: it goes right after `mediaCollection`'s `{` when the request is made;
 //! - the timestamp, stamped under the session lock so that timestamps never run backwards along

@@ -7,8 +7,8 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
+use parking_lot::Mutex;
 use serde_json::{Map, Value};
 
 use crate::error::describe;
@@ -158,7 +158,7 @@ impl Device {
             DeviceId::None => Ok(None),
             DeviceId::Given(id) => Ok(Some(id.clone())),
             DeviceId::Generated(dir) => {
-                let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+                let mut known = self.known.lock();
                 if known.is_none() {
                     *known = Some(load_or_make(dir, crate::ids::new_uuid)?);
                 }

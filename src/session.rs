@@ -51,6 +51,10 @@ pub enum Phase {
     Failed,
 }
 
+/// What an event adds to its JSON when it is sent: the request's envelope, the timestamp, the
+/// playhead and session ID, the configuration's defaults.
+const SENT_OVERHEAD: usize = 128;
+
 /// One event waiting in the FIFO: its request body as written when it was queued.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
@@ -76,13 +80,15 @@ pub struct Outgoing {
 impl Outgoing {
     /// A new event, not yet attempted: `xdm` written as its request body (with an `_id` from
     /// `new_id` if it has none, and a place for its timestamp), and dropped unless a resume
-    /// would restate it.
+    /// would restate it. Its size in the queue limits is `text_len` (the caller's JSON text)
+    /// or the document as serialized, plus what sending adds.
     pub fn new(
         seq: u64,
         event_type: EventType,
         xdm: Map<String, Value>,
         mode: Mode,
         new_id: impl FnOnce() -> String,
+        text_len: Option<usize>,
     ) -> Outgoing {
         let slot = match mode {
             Mode::Automatic => SessionIdSlot::Library,
@@ -94,7 +100,7 @@ impl Outgoing {
         Outgoing {
             seq,
             event_type,
-            size: body.document_len(),
+            size: text_len.unwrap_or_else(|| body.document_len()) + SENT_OVERHEAD,
             body,
             playhead,
             restate: restates.then(|| Box::new(xdm)),

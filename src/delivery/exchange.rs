@@ -109,6 +109,16 @@ impl Exchange {
         Ok(Exchange { output, written: 0, input: Vec::new(), head: None, body: Vec::new(), done: false })
     }
 
+    /// Back to before anything was sent or received, to send the same request again on another
+    /// connection.
+    pub fn restart(&mut self) {
+        self.written = 0;
+        self.input.clear();
+        self.head = None;
+        self.body.clear();
+        self.done = false;
+    }
+
     /// The request's bytes not yet written.
     pub fn unwritten(&self) -> &[u8] {
         &self.output[self.written..]
@@ -364,6 +374,19 @@ mod tests {
         assert!(text.contains("proxy-authorization: Basic dTpw\r\n"), "{text}");
         let direct = Exchange::post_json("http://127.0.0.1:9/x", b"{}", Via::Direct).unwrap();
         assert!(!String::from_utf8_lossy(direct.unwritten()).contains("proxy-authorization"));
+    }
+
+    #[test]
+    fn a_restarted_exchange_sends_the_whole_request_again() {
+        let mut exchange = exchange();
+        let request = exchange.unwritten().to_vec();
+        exchange.wrote(request.len());
+        assert!(matches!(exchange.received(b"HTTP/1.1 200 OK\r\nContent-Le"), Ok(Progress::More)));
+        exchange.restart();
+        assert_eq!(exchange.unwritten(), request.as_slice());
+        assert!(!exchange.answered_any());
+        let (reply, _) = done(exchange.received(b"HTTP/1.1 204 No Content\r\n\r\n"));
+        assert_eq!(reply.status, 204);
     }
 
     #[test]

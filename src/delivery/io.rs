@@ -1,8 +1,8 @@
 //! The delivery loop: one thread drives every request of a client over a pool of keep-alive
 //! connections with non-blocking sockets (mio), TLS (rustls's non-blocking API) and HTTP/1.1
-//! (`Exchange`: the request written directly, the answer read with httparse). Requests in flight grow with the backlog up to
-//! `native.maxConnections`; each session has at most one, so a slow answer for one session holds
-//! one connection, not the others' events.
+//! (`Exchange`: the request written directly, the answer read with httparse). Requests in flight
+//! grow with the backlog up to `native.maxConnections`; each session has at most one, so a slow
+//! answer for one session holds one connection, not the others' events.
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
@@ -132,8 +132,8 @@ struct Job<S> {
     session: S,
     tag: u64,
     action: &'static str,
-    body: Vec<u8>,
     url: String,
+    /// The request's bytes (kept whole, to send again) and its answer so far.
     exchange: Box<Exchange>,
     deadline: Instant,
     /// Sent again already after a reused connection failed before any answer.
@@ -305,7 +305,6 @@ impl<S> Io<S> {
                 session,
                 tag: request.tag,
                 action: request.action,
-                body: request.body,
                 url,
                 deadline: Instant::now() + self.target.request_timeout,
                 resent: false,
@@ -443,14 +442,9 @@ impl<S> Io<S> {
                     // the server while idle: send once more on a new connection.
                     if reused && !job.resent && !job.exchange.answered_any() && error.kind == FailureKind::Network {
                         logger.log(Level::Debug, || format!("resending on a new connection: {}", error.message));
-                        match Exchange::post_json(&job.url, &job.body, self.target.via()) {
-                            Ok(exchange) => {
-                                *job.exchange = exchange;
-                                job.resent = true;
-                                self.waiting.push_front(job);
-                            }
-                            Err(e) => self.finish(job, Err(e), handler, ready, logger),
-                        }
+                        job.exchange.restart();
+                        job.resent = true;
+                        self.waiting.push_front(job);
                     } else {
                         self.finish(job, Err(error), handler, ready, logger);
                     }
@@ -518,10 +512,6 @@ impl<S> Io<S> {
                     self.close(index);
                     continue;
                 }
-                (Phase::Ready, Some(job)) if now >= job.deadline => Some(TransportError {
-                    kind: FailureKind::Timeout,
-                    message: format!("no answer within {} ms", self.target.request_timeout.as_millis()),
-                }),
                 (Phase::Connecting | Phase::Tunneling | Phase::Handshaking, _)
                     if now >= connection.connect_deadline =>
                 {
@@ -611,25 +601,21 @@ impl<S> Connection<S> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(network(format!("reading the proxy's answer to CONNECT failed: {e}"))),
             }
-            let Some(end) = tunnel.answer.windows(4).position(|w| w == b"\r\n\r\n").map(|at| at + 4) else {
-                if tunnel.answer.len() > MAX_TUNNEL_ANSWER {
-                    return Err(network("the proxy's answer to CONNECT is not HTTP"));
-                }
-                continue;
+            // The same parser as the Edge's answers (exchange.rs).
+            let mut headers = [httparse::EMPTY_HEADER; 32];
+            let mut answer = httparse::Response::new(&mut headers);
+            let end = match answer.parse(&tunnel.answer) {
+                Ok(httparse::Status::Complete(end)) => end,
+                Ok(httparse::Status::Partial) if tunnel.answer.len() <= MAX_TUNNEL_ANSWER => continue,
+                _ => return Err(network("the proxy's answer to CONNECT is not HTTP")),
             };
-            let head = String::from_utf8_lossy(&tunnel.answer[..end]);
-            let status_line = head.lines().next().unwrap_or_default();
-            let mut parts = status_line.splitn(3, ' ');
-            let (version, status) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
-            let reason = parts.next().unwrap_or_default().trim();
-            if !version.starts_with("HTTP/1.") || status.len() != 3 {
-                return Err(network("the proxy's answer to CONNECT is not HTTP"));
-            }
-            if status == "407" {
-                return Err(network(format!("the proxy refused the tunnel: {PROXY_AUTH}")));
-            }
-            if !status.starts_with('2') {
-                return Err(network(format!("the proxy refused the tunnel: {status} {reason}")));
+            match answer.code.unwrap_or(0) {
+                200..=299 => {}
+                407 => return Err(network(format!("the proxy refused the tunnel: {PROXY_AUTH}"))),
+                status => {
+                    let reason = answer.reason.unwrap_or_default();
+                    return Err(network(format!("the proxy refused the tunnel: {status} {reason}")));
+                }
             }
             // Whatever followed the answer is the Edge's, through the tunnel.
             let rest = tunnel.answer.split_off(end);

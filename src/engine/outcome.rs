@@ -8,7 +8,6 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::notify::AfterUnlock;
-use super::send::queued_size;
 use super::Engine;
 use crate::clock::format_timestamp;
 use crate::delivery::policy::{self, Verdict};
@@ -333,8 +332,7 @@ impl Engine {
                 // A restatement is a new event, not a retry: it gets an `_id` of its own.
                 xdm.remove("_id");
                 let seq = self.next_seq();
-                let mut outgoing = Outgoing::new(seq, event_type, xdm, core.mode, new_uuid);
-                outgoing.size = queued_size(&outgoing);
+                let outgoing = Outgoing::new(seq, event_type, xdm, core.mode, new_uuid, None);
                 budget.force(outgoing.size, None);
                 state.outbox.push_front(outgoing);
             }

@@ -19,15 +19,6 @@ use crate::session::{Backend, Outgoing, SessionCore, SessionState};
 use crate::stats::{Counters, DropReason};
 use crate::xdm::{self, EventType, Mode, Prepared};
 
-/// What an event adds to its JSON when it is sent: the request's envelope, the timestamp, the
-/// playhead and session ID, the configuration's defaults.
-const SENT_OVERHEAD: usize = 128;
-
-/// JSON bytes an event costs in the queue: its document as serialized, plus what sending adds.
-pub(super) fn queued_size(outgoing: &Outgoing) -> usize {
-    outgoing.body.document_len() + SENT_OVERHEAD
-}
-
 impl Engine {
     /// Whether a session may start at all (client open, consent not out): checked before the
     /// start document is even parsed.
@@ -173,9 +164,8 @@ impl Engine {
         let Prepared { event_type, xdm, playhead } = prepared;
         // Written here, outside the session lock, on the caller's thread; only the timestamp
         // waits for the lock. Delivery sends these bytes as they are.
-        let mut outgoing = Outgoing::new(seq, event_type, xdm, core.mode, new_uuid);
-        let size = text_len.unwrap_or(outgoing.size) + SENT_OVERHEAD;
-        outgoing.size = size;
+        let mut outgoing = Outgoing::new(seq, event_type, xdm, core.mode, new_uuid, text_len);
+        let size = outgoing.size;
         let class = match event_type {
             EventType::Ping => Class::Ping,
             t if t.is_lifecycle() => Class::Lifecycle,
