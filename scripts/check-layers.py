@@ -15,7 +15,7 @@ import sys
 # Bottom to top. A module may use any module of a lower line.
 LAYERS = [
     ("error", "clock", "callback", "tls", "proxy", "stats", "budget", "ids"),
-    ("limits", "log", "identity", "storage"),
+    ("limits", "log", "identity", "storage", "journal"),
     ("config",),
     ("xdm", "scheduler", "delivery"),
     ("events", "resume", "body"),
@@ -36,6 +36,7 @@ ROLES = {
     "limits": "size limits of strings and documents",
     "ids": "UUIDs and random numbers",
     "storage": "native.storageDir, locked for one client",
+    "journal": "the durable queue: records, replay, compaction",
     "identity": "identityMap rules, the device's FPID, implementationDetails",
     "log": "the logger",
     "config": "the configuration document, checked",

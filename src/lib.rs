@@ -15,6 +15,7 @@ pub mod events;
 pub mod ffi;
 pub mod identity;
 mod ids;
+pub mod journal;
 pub mod limits;
 pub mod log;
 pub mod proxy;
