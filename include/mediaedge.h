@@ -133,6 +133,22 @@
 #define MEDIAEDGE_MAX_LOCATION_HINT_BYTES 64
 
 /**
+ * Length and checksum.
+ */
+#define FRAME_BYTES (4 + 8)
+
+/**
+ * No record is larger: an event's document is limited far below this (limits.rs). A length
+ * above it is damage.
+ */
+#define MAX_PAYLOAD (4 << 20)
+
+/**
+ * An event's flag: it ends its session (sessionEnd, sessionComplete).
+ */
+#define ENDS_SESSION 1
+
+/**
  * The outcome of every fallible call. On anything but `MEDIAEDGE_OK`,
  * `mediaedge_last_error_message()` says what went wrong.
  */
@@ -472,7 +488,8 @@ typedef void (*mediaedge_player_details_fn)(void *user_data,
 /**
  * A client's counters (see `mediaedge_client_get_stats`). Events count everything queued,
  * the library's own pings, end-on-free and resume events included. Once nothing is queued,
- * `events_queued == events_sent + every dropped_* field + unconfirmed_shutdown`. The struct is
+ * `events_queued == events_sent + every dropped_* field + unconfirmed_shutdown +
+ * kept_for_restart`. The struct is
  * filled by the library, so it grows only at the end, and only in a release whose SONAME
  * changes (README, ABI policy).
  */
@@ -548,6 +565,25 @@ typedef struct mediaedge_stats {
    * not have landed): neither sent nor dropped (MEDIAEDGE_SESSION_UNCONFIRMED).
    */
   uint64_t unconfirmed_shutdown;
+  /**
+   * Events an earlier client on the same `native.storageDir` left in the journal, queued
+   * again by this one (also in `events_queued`).
+   */
+  uint64_t events_replayed;
+  /**
+   * Still queued when the client was freed and kept in the journal for the next client on
+   * the directory (not dropped).
+   */
+  uint64_t kept_for_restart;
+  /**
+   * Accepted but not written to the journal (it was full, or off after a write failure):
+   * sent from memory, so lost if the process dies first.
+   */
+  uint64_t events_not_journaled;
+  /**
+   * Bytes of a torn or damaged journal tail cut off when the client was created.
+   */
+  uint64_t journal_bytes_discarded;
 } mediaedge_stats;
 
 /**

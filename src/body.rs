@@ -109,6 +109,23 @@ impl Body {
         Body { bytes, session_id_at, timestamp, unstamped, added }
     }
 
+    /// A body as journaled: its bytes, where the session ID goes and where the timestamp is.
+    /// `None` unless those places are where a written body has them (a damaged record).
+    pub fn from_parts(bytes: Vec<u8>, session_id_at: Option<usize>, timestamp: Range<usize>) -> Option<Body> {
+        let framed = bytes.starts_with(OPEN) && bytes.ends_with(CLOSE);
+        let slot_ok = session_id_at.map_or(true, |at| {
+            at > 0 && bytes.get(at - 1) == Some(&b'{') && matches!(bytes.get(at), Some(b'}' | b'"'))
+        });
+        let stamp = bytes.get(timestamp.clone()).filter(|t| t.len() >= 2);
+        let stamp_ok = stamp.is_some_and(|t| t[0] == b'"' && t[t.len() - 1] == b'"');
+        (framed && slot_ok && stamp_ok).then_some(Body { bytes, session_id_at, timestamp, unstamped: false, added: 0 })
+    }
+
+    /// What the journal keeps: the bytes, where the session ID goes, where the timestamp is.
+    pub fn parts(&self) -> (&[u8], Option<usize>, Range<usize>) {
+        (&self.bytes, self.session_id_at, self.timestamp.clone())
+    }
+
     /// Whether the timestamp's place is still open.
     pub fn unstamped(&self) -> bool {
         self.unstamped
@@ -221,6 +238,23 @@ mod tests {
         assert_eq!(parsed(&body.request(Some("s")))["events"][0]["xdm"]["mediaCollection"], json!({"sessionID": "s"}));
         let nothing = Body::write(&map(json!({"eventType": "media.ping"})), SessionIdSlot::Library, || "x".into());
         assert!(parsed(&nothing.request(Some("s")))["events"][0]["xdm"].get("mediaCollection").is_none());
+    }
+
+    #[test]
+    fn a_body_comes_back_from_its_parts_and_damaged_parts_are_refused() {
+        let xdm = map(json!({"eventType": "media.play", "mediaCollection": {"playhead": 7}}));
+        let mut body = Body::write(&xdm, SessionIdSlot::Library, || "i".into());
+        body.stamp("2026-11-28T01:10:26.123Z");
+        let (bytes, at, timestamp) = body.parts();
+        let back = Body::from_parts(bytes.to_vec(), at, timestamp.clone()).expect("its own parts");
+        assert_eq!(back.request(Some("s")), body.request(Some("s")));
+        assert_eq!(back.timestamp(), body.timestamp());
+        let at = at.unwrap();
+        assert!(Body::from_parts(bytes.to_vec(), Some(at + 1), timestamp.clone()).is_none());
+        assert!(Body::from_parts(bytes.to_vec(), Some(bytes.len() + 5), timestamp.clone()).is_none());
+        assert!(Body::from_parts(bytes.to_vec(), Some(at), timestamp.start + 1..timestamp.end).is_none());
+        assert!(Body::from_parts(bytes.to_vec(), Some(at), 0..bytes.len() + 1).is_none());
+        assert!(Body::from_parts(bytes[1..].to_vec(), None, timestamp.start - 1..timestamp.end - 1).is_none());
     }
 
     #[test]

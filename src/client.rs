@@ -139,6 +139,8 @@ impl Client {
                     .map_err(spawn_failed)?,
             );
         }
+        // What an earlier client on the storage directory left goes out now.
+        engine.replay_journal();
         Ok(Client { engine, threads, running })
     }
 

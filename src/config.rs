@@ -47,6 +47,10 @@ pub struct Config {
     pub device_id: DeviceId,
     /// `native.storageDir`: where the library keeps what must outlive the process.
     pub storage_dir: Option<std::path::PathBuf>,
+    /// The journal in `storage_dir`: how often it is synced to disk (zero: before the call that
+    /// queued an event returns) and how large it may grow.
+    pub journal_sync: Duration,
+    pub journal_max_bytes: u64,
     pub default_consent: Consent,
 }
 
@@ -99,6 +103,9 @@ pub(crate) const DEFAULT_MAX_QUEUED_EVENTS: usize = 10_000;
 /// Default `native.maxQueuedBytes`: JSON bytes of the queued events (the caller's text, or the
 /// serialized document), plus 128 per event for what sending adds.
 pub(crate) const DEFAULT_MAX_QUEUED_BYTES: usize = 8 * 1024 * 1024;
+/// Default `native.journalMaxBytes`: twice the default queue limit in bytes, so the journal
+/// holds a full queue with room for its done marks until the next compaction.
+pub(crate) const DEFAULT_JOURNAL_MAX_BYTES: usize = 2 * DEFAULT_MAX_QUEUED_BYTES;
 
 impl Config {
     /// The base every request URL starts with, without a trailing slash.
@@ -334,6 +341,8 @@ impl Config {
             "proxy",
             "deviceId",
             "storageDir",
+            "journalSyncMs",
+            "journalMaxBytes",
         ];
         let native = Fields::new("native", top.get("native").unwrap_or(&empty), NATIVE_KEYS, &mut p)
             .unwrap_or(Fields { path: "native", map: empty.as_object().expect("an object"), known: &[] });
@@ -348,6 +357,8 @@ impl Config {
         let shutdown = number("shutdownTimeoutMs", 0.0, 60_000.0, 2_000.0);
         let max_events = number("maxQueuedEvents", 16.0, 10_000_000.0, DEFAULT_MAX_QUEUED_EVENTS as f64);
         let max_bytes = number("maxQueuedBytes", 16_384.0, 4_294_967_296.0, DEFAULT_MAX_QUEUED_BYTES as f64);
+        let journal_sync = number("journalSyncMs", 0.0, 60_000.0, 1_000.0);
+        let journal_max_bytes = number("journalMaxBytes", 65_536.0, 4_294_967_296.0, DEFAULT_JOURNAL_MAX_BYTES as f64);
         for (key, value) in [("native.deliveryWorkers", workers), ("native.maxConnections", max_connections)] {
             if value.fract() != 0.0 {
                 p.take::<()>(Err(config_error(key, format!("expected a whole number, got {value}"))));
@@ -411,6 +422,8 @@ impl Config {
             identity_map,
             device_id,
             storage_dir,
+            journal_sync: millis(journal_sync),
+            journal_max_bytes: journal_max_bytes as u64,
             default_consent,
         })
     }

@@ -24,6 +24,8 @@ pub enum Timer {
         ticker: u64,
         generation: u64,
     },
+    /// The journal has records to sync to disk.
+    JournalSync,
 }
 
 #[derive(Debug)]

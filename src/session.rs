@@ -75,6 +75,8 @@ pub struct Outgoing {
     pub attempts: u32,
     /// When the first attempt failed, on the engine's clock.
     pub first_failure: Option<Duration>,
+    /// The event's number in its session's journal, if it was journaled.
+    pub journal_n: Option<u32>,
 }
 
 impl Outgoing {
@@ -107,6 +109,23 @@ impl Outgoing {
             request_id: None,
             attempts: 0,
             first_failure: None,
+            journal_n: None,
+        }
+    }
+
+    /// An event an earlier client journaled, as it was queued then.
+    pub fn replayed(seq: u64, event_type: EventType, body: Body, playhead: Option<i64>, n: u32) -> Outgoing {
+        Outgoing {
+            seq,
+            event_type,
+            size: body.parts().0.len() + SENT_OVERHEAD,
+            body,
+            playhead,
+            restate: None,
+            request_id: None,
+            attempts: 0,
+            first_failure: None,
+            journal_n: Some(n),
         }
     }
 }
@@ -152,6 +171,10 @@ pub struct SessionState {
     /// A session all of whose events must reach the wire first: a tracker's previous session,
     /// whose sessionEnd must not be overtaken by this one's sessionStart.
     pub waits_for: Option<Weak<SessionCore>>,
+    /// The session's number in the journal (`native.storageDir`), if it is journaled, and the
+    /// number its next event takes there.
+    pub journal: Option<u64>,
+    pub journal_next: u32,
 }
 
 impl SessionState {
@@ -232,6 +255,8 @@ impl SessionCore {
                 backend_since: Duration::ZERO,
                 last_accepted: Duration::ZERO,
                 waits_for: None,
+                journal: None,
+                journal_next: 1,
             }),
             backend_changed: Condvar::new(),
             mailbox: Mailbox::default(),

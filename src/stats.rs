@@ -4,7 +4,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A snapshot of a client's counters. Events count everything queued, the library's own pings,
 /// end-on-free and resume events included. Once nothing is queued,
-/// `events_queued == events_sent + every dropped_* counter + unconfirmed_shutdown`.
+/// `events_queued == events_sent + every dropped_* counter + unconfirmed_shutdown +
+/// kept_for_restart`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Events accepted into a session's queue.
@@ -48,6 +49,17 @@ pub struct Stats {
     /// On the wire when the client was freed at its deadline: the outcome is unknown (each may
     /// or may not have landed), so neither sent nor dropped.
     pub unconfirmed_shutdown: u64,
+    /// Events of an earlier client on the same `native.storageDir` that this one found in the
+    /// journal and queued again (also in `events_queued`).
+    pub events_replayed: u64,
+    /// Still queued when the client was freed, and kept in the journal for the next client on
+    /// the directory (not dropped).
+    pub kept_for_restart: u64,
+    /// Accepted but not written to the journal (full, or off after a write failure): sent from
+    /// memory, so lost if the process dies first.
+    pub events_not_journaled: u64,
+    /// Bytes of a torn or damaged journal tail cut off when the client started.
+    pub journal_bytes_discarded: u64,
 }
 
 /// Why queued events were dropped.
@@ -73,6 +85,10 @@ pub struct Counters {
     pub sessions_recovered: AtomicU64,
     pub requests_answered: AtomicU64,
     pub unconfirmed_shutdown: AtomicU64,
+    pub events_replayed: AtomicU64,
+    pub kept_for_restart: AtomicU64,
+    pub events_not_journaled: AtomicU64,
+    pub journal_bytes_discarded: AtomicU64,
 }
 
 impl Counters {
@@ -107,6 +123,10 @@ impl Counters {
             sessions_recovered: Counters::get(&self.sessions_recovered),
             requests_answered: Counters::get(&self.requests_answered),
             unconfirmed_shutdown: Counters::get(&self.unconfirmed_shutdown),
+            events_replayed: Counters::get(&self.events_replayed),
+            kept_for_restart: Counters::get(&self.kept_for_restart),
+            events_not_journaled: Counters::get(&self.events_not_journaled),
+            journal_bytes_discarded: Counters::get(&self.journal_bytes_discarded),
             ..Stats::default()
         }
     }

@@ -6,11 +6,13 @@
 //! - `outcome`: what to send for a session, and what an answer means;
 //! - `pings`: ping timers and the tickers of trackers;
 //! - `consent`: the consent state and what changing it does;
+//! - `durable`: the journal: what is written, its sync timer, replay at start;
 //! - `notify`: session events on their way to the listener, and the count `flush` waits on;
 //! - `shutdown`: ending, flushing and abandoning at the end of the client;
 //! - `ids`: random numbers and UUIDs.
 
 mod consent;
+mod durable;
 mod notify;
 mod outcome;
 mod pings;
@@ -46,6 +48,10 @@ pub struct Engine {
     device: crate::identity::Device,
     /// `native.storageDir`, locked for this client while it lives (the lock goes with it).
     _storage: Option<crate::storage::StorageDir>,
+    /// The durable queue in the storage directory, if there is one.
+    journal: Option<crate::journal::Journal>,
+    /// What the journal held when the client started, until `replay_journal` queues it.
+    replay: Mutex<Option<crate::journal::Replay>>,
     clock: Arc<dyn Clock>,
     manual_clock: Option<Arc<ManualClock>>,
     logger: Logger,
@@ -77,10 +83,20 @@ impl Engine {
         let budget = Budget::new(config.max_queued_events, config.max_queued_bytes);
         let consent = config.default_consent;
         let storage = config.storage_dir.as_deref().map(crate::storage::StorageDir::open).transpose()?;
+        let (journal, replay) = match &config.storage_dir {
+            Some(dir) => {
+                let sync_each = config.journal_sync.is_zero();
+                let (journal, replay) = crate::journal::Journal::open(dir, config.journal_max_bytes, sync_each)?;
+                (Some(journal), Some(replay))
+            }
+            None => (None, None),
+        };
         let delivery = Delivery::new(&config, sender, Arc::clone(&clock))?;
         Ok(Engine {
             device: crate::identity::Device::new(config.device_id.clone()),
             _storage: storage,
+            journal,
+            replay: Mutex::new(replay),
             delivery,
             config,
             clock,
@@ -177,15 +193,18 @@ impl Engine {
             None
         });
         crate::identity::stamp_start(&mut start.xdm, self.config.identity_map.as_ref(), fpid.as_deref());
-        if core.mode == crate::xdm::Mode::Automatic {
+        let automatic = core.mode == crate::xdm::Mode::Automatic;
+        if automatic {
             let text = serde_json::Value::Object(start.xdm.clone()).to_string();
             core.state.get_mut().start_xdm = Some(text.into_boxed_str());
         }
         let core = Arc::new(core);
         self.table.insert(&core)?;
+        self.journal_start(&mut core.state.lock(), automatic);
         if let Err(e) = self.enqueue(&core, start, None) {
             // Closed, consent withdrawn or no room in between: leave no trace of the session.
             self.table.remove(core.key);
+            self.journal_closed(&core);
             self.finish(&core, notify::AfterUnlock::releasing_player());
             return Err(e);
         }

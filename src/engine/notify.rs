@@ -93,6 +93,7 @@ impl Engine {
         }
         if after.forget_session {
             self.table.remove(core.key);
+            self.journal_closed(core);
             // Set before the successor is looked up; `follow` sets the successor before it
             // looks at this: one of the two wakes it.
             core.done.store(true, Ordering::SeqCst);

@@ -132,6 +132,7 @@ impl Engine {
                             if let Some((hint, ttl)) = started.location_hint {
                                 self.delivery.endpoint().learn_location_hint(hint, ttl, now);
                             }
+                            self.journal_session_id(&state, &started.session_id);
                             state.backend = Backend::Known(started.session_id.clone());
                             state.backend_since = now;
                             state.last_accepted = now;

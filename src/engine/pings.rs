@@ -28,6 +28,7 @@ impl Engine {
     pub(super) fn fire(&self, timer: Timer) {
         match timer {
             Timer::Ping { session, generation } => self.ping_due(session, generation),
+            Timer::JournalSync => self.sync_journal(),
             Timer::Retry { session } => {
                 if let Some(core) = self.table.get(session) {
                     self.delivery.push(core);

@@ -131,6 +131,7 @@ impl Engine {
             }
         };
         if let Some(ping) = removed {
+            self.journal_done(&core.state.lock(), &ping);
             self.budget.lock().release(ping.size, ping.seq);
             self.counters.dropped(DropReason::QueueFull, 1);
             self.logger.log(Level::Debug, || {
@@ -201,6 +202,7 @@ impl Engine {
                 state.pinging = false;
                 after.release_player = true;
             }
+            self.journal_event(&mut state, &mut outgoing);
             state.outbox.push_back(outgoing);
             self.event_queued(1);
             Counters::add(&self.counters.events_queued, 1);
@@ -219,6 +221,7 @@ impl Engine {
     pub(super) fn pop_head(&self, state: &mut SessionState, reason: Option<DropReason>, after: &mut AfterUnlock) {
         if let Some(head) = state.outbox.pop_front() {
             self.budget.lock().release(head.size, head.seq);
+            self.journal_done(state, &head);
             match reason {
                 None => Counters::add(&self.counters.events_sent, 1),
                 Some(reason) => self.counters.dropped(reason, 1),
@@ -233,17 +236,28 @@ impl Engine {
     }
 
     /// Removes every queued event of a session (consent out, shutdown, a failed session),
-    /// counting them as dropped for `reason`. A request in flight for the head finds it gone and
-    /// is ignored.
+    /// counting them as dropped for `reason`, and returns how many. At shutdown, journaled
+    /// events stay in the journal for the next client instead (`kept_for_restart`, not counted
+    /// as dropped). A request in flight for the head finds it gone and is ignored.
     pub(super) fn drop_queued(&self, state: &mut SessionState, reason: DropReason, after: &mut AfterUnlock) -> usize {
-        let dropped = state.outbox.len();
+        let removed = std::mem::take(&mut state.outbox);
+        let mut kept = 0;
         let mut budget = self.budget.lock();
-        for event in state.outbox.drain(..) {
+        for event in &removed {
             budget.release(event.size, event.seq);
         }
         drop(budget);
+        for event in &removed {
+            if reason == DropReason::Shutdown && event.journal_n.is_some() && state.journal.is_some() {
+                kept += 1;
+            } else {
+                self.journal_done(state, event);
+            }
+        }
+        let dropped = removed.len() - kept;
         self.counters.dropped(reason, dropped as u64);
-        after.finished_events += dropped;
+        Counters::add(&self.counters.kept_for_restart, kept as u64);
+        after.finished_events += removed.len();
         dropped
     }
 

@@ -22,6 +22,7 @@ impl Engine {
         }
         self.close();
         self.abandon_queued();
+        self.close_journal();
     }
 
     /// Once the client's threads are gone: removes the caller's callbacks, waiting for calls in
@@ -63,12 +64,20 @@ impl Engine {
                         after.events.push(event);
                     }
                 }
+                let queued = state.outbox.len();
                 let dropped = self.drop_queued(&mut state, DropReason::Shutdown, &mut after);
-                if dropped > 0 {
-                    let message = format!("client freed with {dropped} events not delivered");
+                if queued > 0 {
+                    let kept = queued - dropped;
+                    let message = if kept == 0 {
+                        format!("client freed with {dropped} events not delivered")
+                    } else {
+                        format!(
+                            "client freed with {queued} events not delivered; {kept} kept in the journal for the next client on the storage directory"
+                        )
+                    };
                     after
                         .events
-                        .push(self.session_event(&core, &state, SessionEventKind::Unsent, message).with_count(dropped));
+                        .push(self.session_event(&core, &state, SessionEventKind::Unsent, message).with_count(queued));
                 }
                 after.seal(&core);
             }

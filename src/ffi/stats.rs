@@ -8,7 +8,8 @@ use crate::stats::Stats;
 
 /// A client's counters (see `mediaedge_client_get_stats`). Events count everything queued,
 /// the library's own pings, end-on-free and resume events included. Once nothing is queued,
-/// `events_queued == events_sent + every dropped_* field + unconfirmed_shutdown`. The struct is
+/// `events_queued == events_sent + every dropped_* field + unconfirmed_shutdown +
+/// kept_for_restart`. The struct is
 /// filled by the library, so it grows only at the end, and only in a release whose SONAME
 /// changes (README, ABI policy).
 #[repr(C)]
@@ -55,6 +56,17 @@ pub struct mediaedge_stats {
     /// On the wire when the client was freed at its deadline, outcome unknown (each may or may
     /// not have landed): neither sent nor dropped (MEDIAEDGE_SESSION_UNCONFIRMED).
     pub unconfirmed_shutdown: u64,
+    /// Events an earlier client on the same `native.storageDir` left in the journal, queued
+    /// again by this one (also in `events_queued`).
+    pub events_replayed: u64,
+    /// Still queued when the client was freed and kept in the journal for the next client on
+    /// the directory (not dropped).
+    pub kept_for_restart: u64,
+    /// Accepted but not written to the journal (it was full, or off after a write failure):
+    /// sent from memory, so lost if the process dies first.
+    pub events_not_journaled: u64,
+    /// Bytes of a torn or damaged journal tail cut off when the client was created.
+    pub journal_bytes_discarded: u64,
 }
 
 impl From<Stats> for mediaedge_stats {
@@ -82,6 +94,10 @@ impl From<Stats> for mediaedge_stats {
             requests_new_connection: s.requests_new_connection,
             requests_reused_connection: s.requests_reused_connection,
             unconfirmed_shutdown: s.unconfirmed_shutdown,
+            events_replayed: s.events_replayed,
+            kept_for_restart: s.kept_for_restart,
+            events_not_journaled: s.events_not_journaled,
+            journal_bytes_discarded: s.journal_bytes_discarded,
         }
     }
 }
