@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 seconds=${1:-10}; shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(config xdm_events edge_responses tracker_calls)
+[ ${#targets[@]} -gt 0 ] || targets=(config xdm_events edge_responses tracker_calls journal)
 # cargo-fuzz passes -Z flags (sanitizer, coverage); RUSTC_BOOTSTRAP lets stable rustc take them.
 export RUSTC_BOOTSTRAP=1
 cargo fuzz build
