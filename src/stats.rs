@@ -31,7 +31,7 @@ pub struct Stats {
     pub dropped_session_failed: u64,
     /// Dropped when consent was set to "out".
     pub dropped_consent: u64,
-    /// Still queued when the client was freed after its shutdown deadline.
+    /// Still queued when the client was freed after its shutdown deadline, and not journaled.
     pub dropped_shutdown: u64,
     /// Calls refused with QUEUE_FULL (never queued, so not in `events_queued`).
     pub refused_queue_full: u64,

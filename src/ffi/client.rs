@@ -61,9 +61,11 @@ pub extern "C" fn mediaedge_client_new_with_manual_clock(
 /// frees it; returns within that deadline plus at most 50 ms even with the network dead (and
 /// after any of your callbacks still running at that moment has returned). Events still queued
 /// then are dropped, reported per session to the event callback (MEDIAEDGE_SESSION_UNSENT with
-/// their `count`) and counted (`dropped_shutdown`); an event whose request is on the wire then
-/// may or may not have landed: it is reported as MEDIAEDGE_SESSION_UNCONFIRMED and counted in
-/// `unconfirmed_shutdown`. No callback is called after this returns. With consent
+/// their `count`) and counted (`dropped_shutdown`); with `native.storageDir` they are kept in
+/// the journal for the next client on the directory instead (still UNSENT, counted in
+/// `kept_for_restart`). An event whose request is on the wire then may or may not have landed:
+/// it is reported as MEDIAEDGE_SESSION_UNCONFIRMED and counted in `unconfirmed_shutdown` (and
+/// journaled, sent again by the next client). No callback is called after this returns. With consent
 /// "pending", held events cannot go out, so free does not wait for them. A request already on
 /// the wire when the deadline passes is abandoned: its thread finishes on its own within
 /// `native.requestTimeoutMs`, calling nothing. Session and tracker handles still held stay

@@ -39,7 +39,8 @@ pub struct mediaedge_stats {
     pub dropped_session_failed: u64,
     /// Dropped when consent was set to "out".
     pub dropped_consent: u64,
-    /// Left undelivered when the client was freed after its deadline.
+    /// Left undelivered when the client was freed after its deadline (and not kept in the
+    /// journal: see `kept_for_restart`).
     pub dropped_shutdown: u64,
     /// Calls that returned MEDIAEDGE_ERR_QUEUE_FULL (never queued).
     pub refused_queue_full: u64,

@@ -262,6 +262,54 @@ static void test_consent_stats_and_unsent_on_free(void) {
     CHECK(player.released == 2);
 }
 
+/* native.storageDir: what a client could not send (consent pending) stays in the journal and
+ * the next client on the directory sends it, then ends the session its player left. */
+static void test_journal_replay(void) {
+    char config[768];
+    char dir[] = "/tmp/mediaedge-capi-XXXXXX";
+    char path[256];
+    mediaedge_client *client = NULL;
+    mediaedge_session *session = NULL;
+    mediaedge_stats stats;
+    counters player, events;
+    memset(&player, 0, sizeof player);
+    memset(&events, 0, sizeof events);
+    reset_emulator();
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(config, sizeof config,
+             "{\"datastreamId\":\"ds-c\",\"defaultConsent\":\"pending\",\"streamingMedia\":{\"channel\":\"c\","
+             "\"playerName\":\"p\"},\"native\":{\"edgeBaseUrl\":\"%s\",\"storageDir\":\"%s\"}}",
+             base_url, dir);
+    CHECK_STATUS(mediaedge_client_new_with_manual_clock(config, 1795824000000LL, &client), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_client_set_event_callback(client, event_cb, &events, release_cb), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_session_new_automatic(client, "kept", details_cb, &player, release_cb, START, &session),
+                 MEDIAEDGE_OK);
+    player.playhead = 12;
+    CHECK_STATUS(mediaedge_session_send(session, "{\"eventType\":\"media.play\"}"), MEDIAEDGE_OK);
+    mediaedge_client_free(client);
+    CHECK(events.unsent == 1 && events.last_count == 2);
+    mediaedge_session_free(session);
+    CHECK(count_action("sessionStart") == 0);
+
+    /* The next client on the directory, consent in. */
+    snprintf(config, sizeof config,
+             "{\"datastreamId\":\"ds-c\",\"streamingMedia\":{\"channel\":\"c\",\"playerName\":\"p\"},"
+             "\"native\":{\"edgeBaseUrl\":\"%s\",\"storageDir\":\"%s\"}}",
+             base_url, dir);
+    CHECK_STATUS(mediaedge_client_new_with_manual_clock(config, 1795824000000LL, &client), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_client_flush(client, 5000), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_client_get_stats(client, &stats), MEDIAEDGE_OK);
+    CHECK(stats.events_replayed == 2 && stats.events_sent == 3 && stats.journal_bytes_discarded == 0);
+    CHECK(stats.events_not_journaled == 0 && stats.kept_for_restart == 0);
+    CHECK(count_action("sessionStart") == 1 && count_action("play") == 1 && count_action("sessionEnd") == 1);
+    mediaedge_client_free(client);
+    snprintf(path, sizeof path, "%s/journal", dir);
+    CHECK(unlink(path) == 0);
+    snprintf(path, sizeof path, "%s/lock", dir);
+    CHECK(unlink(path) == 0);
+    CHECK(rmdir(dir) == 0);
+}
+
 /* A whole tracker scenario through the header, on a manual clock: chapter, play with pings,
  * a mid-roll of one ad, rule violations, metadata, QoE, complete. */
 static void test_location_hint(void) {
@@ -406,6 +454,7 @@ int main(int argc, char **argv) {
     test_automatic_session_with_pings();
     test_manual_session();
     test_consent_stats_and_unsent_on_free();
+    test_journal_replay();
     test_tracker_scenario();
     test_location_hint();
 

@@ -129,6 +129,31 @@ fun manualSessionAndErrors() {
     }
 }
 
+// native.storageDir: events a client could not send (consent pending) are kept in the journal;
+// the next client on the directory sends them and reads the new counters through the binding
+// (whose struct must match the C struct field for field).
+fun journalReplay() {
+    resetEmulator()
+    val dir = java.nio.file.Files.createTempDirectory("mediaedge-kt").toFile()
+    val storage = ""","storageDir":"${dir.path}""""
+    fun configIn(consent: String) =
+        """{"datastreamId":"ds-kt","defaultConsent":"$consent","streamingMedia":{"channel":"kotlin","playerName":"kotlin-player"},"native":{"edgeBaseUrl":"$baseUrl"$storage}}"""
+    Client.withManualClock(configIn("pending"), 1795824000000L).use { client ->
+        val session = client.createManualSession("""{"mediaCollection":{"playhead":0,"sessionDetails":{"name":"m","length":5,"contentType":"VOD"}}}""")
+        session.close()
+        check(client.stats().eventsPending == 2L, "held: ${client.stats()}")
+    }
+    Client.withManualClock(configIn("in"), 1795824000000L).use { client ->
+        client.flush()
+        val stats = client.stats()
+        check(stats.eventsReplayed == 2L && stats.eventsSent == 2L, "replayed: $stats")
+        check(stats.keptForRestart == 0L && stats.eventsNotJournaled == 0L && stats.journalBytesDiscarded == 0L, "journal counters: $stats")
+    }
+    val sent = timeline()
+    check(count(sent, "sessionStart") == 1 && count(sent, "sessionEnd") == 1, "what the emulator received:\n$sent")
+    dir.deleteRecursively()
+}
+
 fun trackerScenario() {
     resetEmulator()
     Client.withManualClock(config(), 1795824000000L).use { client ->
@@ -185,6 +210,7 @@ fun main(args: Array<String>) {
     versionAbiAndConstants(header)
     automaticSessionAndCallbacks()
     manualSessionAndErrors()
+    journalReplay()
     trackerScenario()
     cleanerReclaimsForgottenHandles()
     println("${checks - failures} passed, $failures failed")

@@ -163,7 +163,9 @@ data class Stats(
     val droppedConsent: Long, val droppedShutdown: Long, val refusedQueueFull: Long,
     val sessionsStarted: Long, val sessionsActive: Long, val sessionsFailed: Long, val sessionsRecovered: Long,
     val requestsAnswered: Long, val requestsNewConnection: Long, val requestsReusedConnection: Long,
-    val unconfirmedShutdown: Long
+    val unconfirmedShutdown: Long,
+    /** The durable queue (`native.storageDir`): see `mediaedge_stats` in mediaedge.h. */
+    val eventsReplayed: Long, val keptForRestart: Long, val eventsNotJournaled: Long, val journalBytesDiscarded: Long
 )
 
 enum class Consent(val code: Int) { IN(0), OUT(1), PENDING(2) }
@@ -256,7 +258,8 @@ class Client private constructor(pointer: Pointer) : Handle(pointer, { Lib.nativ
             s.eventsQueued, s.eventsSent, s.eventsRetried, s.eventsPending, s.bytesPending,
             s.droppedRejected, s.droppedRetryExpired, s.droppedQueueFull, s.droppedSessionFailed, s.droppedConsent,
             s.droppedShutdown, s.refusedQueueFull, s.sessionsStarted, s.sessionsActive, s.sessionsFailed, s.sessionsRecovered,
-            s.requestsAnswered, s.requestsNewConnection, s.requestsReusedConnection, s.unconfirmedShutdown
+            s.requestsAnswered, s.requestsNewConnection, s.requestsReusedConnection, s.unconfirmedShutdown,
+            s.eventsReplayed, s.keptForRestart, s.eventsNotJournaled, s.journalBytesDiscarded
         )
     }
 }

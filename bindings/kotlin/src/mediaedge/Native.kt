@@ -45,7 +45,8 @@ internal class SessionEventStruct(p: Pointer?) : Structure(p) {
     "eventsQueued", "eventsSent", "eventsRetried", "eventsPending", "bytesPending", "peakEventsPending", "peakBytesPending",
     "droppedRejected", "droppedRetryExpired", "droppedQueueFull", "droppedSessionFailed", "droppedConsent", "droppedShutdown",
     "refusedQueueFull", "sessionsStarted", "sessionsActive", "sessionsFailed", "sessionsRecovered", "requestsAnswered",
-    "requestsNewConnection", "requestsReusedConnection", "unconfirmedShutdown"
+    "requestsNewConnection", "requestsReusedConnection", "unconfirmedShutdown", "eventsReplayed", "keptForRestart",
+    "eventsNotJournaled", "journalBytesDiscarded"
 )
 internal class StatsStruct : Structure() {
     @JvmField var eventsQueued: Long = 0
@@ -70,6 +71,10 @@ internal class StatsStruct : Structure() {
     @JvmField var requestsNewConnection: Long = 0
     @JvmField var requestsReusedConnection: Long = 0
     @JvmField var unconfirmedShutdown: Long = 0
+    @JvmField var eventsReplayed: Long = 0
+    @JvmField var keptForRestart: Long = 0
+    @JvmField var eventsNotJournaled: Long = 0
+    @JvmField var journalBytesDiscarded: Long = 0
 }
 
 @Suppress("FunctionName")

@@ -179,7 +179,7 @@ func offThread(_ call: @escaping @Sendable () -> mediaedge_status) async throws(
 }
 
 /// A client's counters (`mediaedge_stats`). Once nothing is queued,
-/// `eventsQueued == eventsSent + every dropped… field + unconfirmedShutdown`.
+/// `eventsQueued == eventsSent + every dropped… field + unconfirmedShutdown + keptForRestart`.
 public struct Stats: Sendable, Equatable {
     public var eventsQueued: UInt64
     public var eventsSent: UInt64
@@ -204,6 +204,13 @@ public struct Stats: Sendable, Equatable {
     public var requestsReusedConnection: UInt64
     /// On the wire when the client was freed at its deadline: outcome unknown.
     public var unconfirmedShutdown: UInt64
+    /// The durable queue (`native.storageDir`): events an earlier client left and this one
+    /// queued again; events kept in the journal for the next client when this one was freed;
+    /// events accepted but not journaled (sent from memory); bytes of a damaged journal tail cut.
+    public var eventsReplayed: UInt64
+    public var keptForRestart: UInt64
+    public var eventsNotJournaled: UInt64
+    public var journalBytesDiscarded: UInt64
 
     init(_ s: mediaedge_stats) {
         eventsQueued = s.events_queued
@@ -228,5 +235,9 @@ public struct Stats: Sendable, Equatable {
         requestsNewConnection = s.requests_new_connection
         requestsReusedConnection = s.requests_reused_connection
         unconfirmedShutdown = s.unconfirmed_shutdown
+        eventsReplayed = s.events_replayed
+        keptForRestart = s.kept_for_restart
+        eventsNotJournaled = s.events_not_journaled
+        journalBytesDiscarded = s.journal_bytes_discarded
     }
 }

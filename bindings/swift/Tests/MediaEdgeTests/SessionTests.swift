@@ -49,6 +49,32 @@ import Testing
         #expect(session.phase == .ended)
     }
 
+    @Test func whatAClientCouldNotSendTheNextOneOnItsStorageDirectorySends() async throws {
+        let ds = Emulator.datastream()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mediaedge-swift-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let native = #","storageDir":"\#(dir.path)""#
+        do {
+            // Consent pending: nothing goes out, and freeing keeps it all in the journal. The
+            // session holds its client, so it is freed first (its sessionEnd is kept too).
+            let client = try Client.withManualClock(configuration: Emulator.configuration(ds, native: native), startUnixMs: clockStart)
+            try client.setConsent(.pending)
+            let session = try AutomaticSession(client: client, playerID: "kept", start: SessionStart(name: "v", length: 60)) {
+                PlayerDetails(playhead: 7)
+            }
+            try session.send(.play)
+            #expect(try client.stats().eventsPending == 2)
+        }
+        let client = try Client.withManualClock(configuration: Emulator.configuration(ds, native: native), startUnixMs: clockStart)
+        try await client.flush()
+        let stats = try client.stats()
+        #expect(stats.eventsReplayed == 3 && stats.eventsSent == 3)
+        #expect(stats.keptForRestart == 0 && stats.eventsNotJournaled == 0 && stats.journalBytesDiscarded == 0)
+        let sent = try Emulator.requests(ds)
+        #expect(sent.map(\.action) == ["sessionStart", "play", "sessionEnd"])
+        #expect(sent[2].media["playhead"] as? Int == 7)
+    }
+
     @Test func automaticSessionPingsInVirtualTime() async throws {
         let ds = Emulator.datastream()
         let client = try Client.withManualClock(configuration: Emulator.configuration(ds), startUnixMs: clockStart)
