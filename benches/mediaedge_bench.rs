@@ -665,10 +665,15 @@ fn library_size(rows: &mut Vec<Row>) {
 /// requests answered.
 fn child(args: &[String]) -> bool {
     match args {
-        [flag, url, events] if flag == "--child-mediaedge" => {
+        [flag, url, events, journal @ ..] if flag == "--child-mediaedge" && journal.len() <= 2 => {
+            // With a directory (and a sync interval): the durable queue's journal in it.
+            let storage = match journal {
+                [dir, sync_ms] => format!(r#","storageDir":"{dir}","journalSyncMs":{sync_ms}"#),
+                _ => String::new(),
+            };
             let config = format!(
                 r#"{{"datastreamId":"bench","streamingMedia":{{"channel":"bench","playerName":"bench"}},
-                    "native":{{"edgeBaseUrl":"{url}","maxQueuedEvents":1000000}}}}"#
+                    "native":{{"edgeBaseUrl":"{url}","maxQueuedEvents":1000000{storage}}}}}"#
             );
             let client = Client::new(&config).unwrap();
             let sessions = start_sessions(&client, 10);
@@ -782,6 +787,98 @@ fn measured_child(tool: &str, args: &[&str]) -> Option<(f64, f64)> {
     Some((figure, answered))
 }
 
+/// Syscalls by name (strace -f -c) of a run of this binary with `args`, and the requests the
+/// child says were answered.
+fn syscalls_by_name(args: &[String]) -> Option<(std::collections::HashMap<String, f64>, f64)> {
+    let out = std::env::temp_dir().join(format!("mediaedge-bench-{}-syscalls.out", std::process::id()));
+    let output = std::process::Command::new("strace")
+        .args(["-f", "-c", "-o"])
+        .arg(&out)
+        .arg(std::env::current_exe().ok()?)
+        .args(args)
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let answered: f64 = String::from_utf8_lossy(&output.stdout).trim().parse().ok()?;
+    let report = std::fs::read_to_string(&out).ok()?;
+    let _ = std::fs::remove_file(&out);
+    // "% time  seconds  usecs/call  calls  [errors]  syscall": the calls and the name.
+    let counts = report
+        .lines()
+        .filter_map(|l| {
+            let fields: Vec<&str> = l.split_whitespace().collect();
+            let calls = fields.get(3)?.parse::<f64>().ok()?;
+            Some((fields.last()?.to_string(), calls))
+        })
+        .collect();
+    Some((counts, answered))
+}
+
+/// What the durable queue (`native.storageDir`) costs per delivered event against the in-memory
+/// path, in the same run: instructions (callgrind, all threads) and syscalls, fdatasyncs and
+/// writes (strace), each the difference between a small and a large run, under the default
+/// policy (sync every 1 s) and with `journalSyncMs` 0 (sync before `send` returns).
+fn durability_cost(mode: &Mode, rows: &mut Vec<Row>) {
+    let have =
+        |tool: &str| std::process::Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success());
+    if !have("valgrind") || !have("strace") {
+        row(rows, "durable queue: cost per delivered event", "not measured: needs valgrind and strace", "—", None);
+        return;
+    }
+    let emulator = mediaedge_emulator::Emulator::start().unwrap();
+    emulator.set_recording(false);
+    let url = emulator.base_url();
+    let (small, large) = mode.pick((20, 60), (200, 2000));
+    let dir = std::env::temp_dir().join(format!("mediaedge-bench-{}-journal", std::process::id()));
+    let args = |n: usize, sync: Option<&str>| {
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut a = vec!["--child-mediaedge".to_string(), url.clone(), n.to_string()];
+        if let Some(sync) = sync {
+            a.extend([dir.display().to_string(), sync.to_string()]);
+        }
+        a
+    };
+    let instructions = |sync: Option<&str>| -> Option<f64> {
+        let run = |n: usize| {
+            let a = args(n, sync);
+            measured_child("callgrind", &a.iter().map(String::as_str).collect::<Vec<_>>())
+        };
+        let ((low, low_requests), (high, high_requests)) = (run(small)?, run(large)?);
+        Some((high - low) / (high_requests - low_requests).max(1.0))
+    };
+    let syscalls = |sync: Option<&str>| -> Option<(f64, f64, f64)> {
+        let ((low, low_requests), (high, high_requests)) =
+            (syscalls_by_name(&args(small, sync))?, syscalls_by_name(&args(large, sync))?);
+        let per = |name: Option<&str>| {
+            let count = |c: &std::collections::HashMap<String, f64>| match name {
+                Some(name) => c.get(name).copied().unwrap_or(0.0),
+                None => c.get("total").copied().unwrap_or(0.0),
+            };
+            (count(&high) - count(&low)) / (high_requests - low_requests).max(1.0)
+        };
+        Some((per(None), per(Some("fdatasync")), per(Some("write"))))
+    };
+    for (label, sync) in [
+        ("in memory (no storageDir)", None),
+        ("journal, sync every 1 s (default)", Some("1000")),
+        ("journal, journalSyncMs 0", Some("0")),
+    ] {
+        let figures = (instructions(sync), syscalls(sync));
+        let (Some(ir), Some((calls, fsyncs, writes))) = figures else {
+            row(rows, format!("durable queue, {label}"), "not measured: a child run failed", "—", None);
+            continue;
+        };
+        row(
+            rows,
+            format!("durable queue, {label}: per delivered event ({small} vs {large} events, 10 sessions)"),
+            format!("{ir:.0} instructions, {calls:.2} syscalls ({fsyncs:.3} fdatasync, {writes:.2} write)"),
+            "—",
+            None,
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Instructions (callgrind, every thread) and syscalls (strace -f) per delivered event, for
 /// mediaedge and for the floor in the same run, to the same emulator with the same bodies. Each
 /// is the difference between a small and a large run, so start-up and teardown cancel out.
@@ -870,12 +967,13 @@ fn main() {
     let mut rows = Vec::new();
     // Memory first, while the allocator has no freed memory to hand out again.
     type Section = fn(&Mode, &mut Vec<Row>);
-    let sections: [(&str, Section); 9] = [
+    let sections: [(&str, Section); 10] = [
         ("memory", threads_and_memory),
         ("send", send_cost),
         ("pings", ping_timing),
         ("throughput", throughput),
         ("cost", cost_per_event),
+        ("durability", durability_cost),
         ("scale", delivery_at_scale),
         ("wakeups", wakeups),
         ("shutdown", shutdown_deadline),

@@ -7,6 +7,8 @@
 //! it, as one does with a simple sum. The payload is a kind byte and the record's fields, numbers
 //! little-endian, strings and bytes with a u32 length.
 
+use std::ops::Range;
+
 /// The file's first bytes; another header means another format (or no journal at all).
 pub const HEADER: &[u8] = b"mediaedge journal 1\n";
 /// Length and checksum.
@@ -183,9 +185,20 @@ impl Record<'_> {
     }
 }
 
+/// Whether reading checks each record's checksum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// A journal from disk, as a restart reads it.
+    Checksums,
+    /// A journal this client wrote and holds locked, as its compaction reads it: records are
+    /// copied with their checksums, so damage is still found at the next start.
+    Trusted,
+}
+
 /// Reads the records framed in `bytes` (after the header), in order, up to the first one that is
-/// cut short, fails its checksum or does not decode. Each comes with the offset just past it.
-pub fn records(bytes: &[u8]) -> impl Iterator<Item = (Record<'_>, usize)> {
+/// cut short, fails its checksum (unless trusted) or does not decode. Each comes with its
+/// frame's place in `bytes`.
+pub fn records(bytes: &[u8], check: Check) -> impl Iterator<Item = (Record<'_>, Range<usize>)> {
     let mut at = 0;
     std::iter::from_fn(move || {
         let rest = &bytes[at..];
@@ -194,12 +207,13 @@ pub fn records(bytes: &[u8]) -> impl Iterator<Item = (Record<'_>, usize)> {
             return None;
         }
         let payload = rest.get(FRAME_BYTES..FRAME_BYTES + len)?;
-        if checksum(payload)[..] != rest[4..FRAME_BYTES] {
+        if check == Check::Checksums && checksum(payload)[..] != rest[4..FRAME_BYTES] {
             return None;
         }
         let record = Record::decode(payload)?;
-        at += FRAME_BYTES + len;
-        Some((record, at))
+        let frame = at..at + FRAME_BYTES + len;
+        at = frame.end;
+        Some((record, frame))
     })
 }
 
@@ -339,9 +353,9 @@ mod tests {
         for record in samples() {
             record.encode(&mut bytes);
         }
-        let read: Vec<Record> = records(&bytes).map(|(r, _)| r).collect();
+        let read: Vec<Record> = records(&bytes, Check::Checksums).map(|(r, _)| r).collect();
         assert_eq!(read, samples());
-        assert_eq!(records(&bytes).last().map(|(_, end)| end), Some(bytes.len()));
+        assert_eq!(records(&bytes, Check::Checksums).last().map(|(_, frame)| frame.end), Some(bytes.len()));
     }
 
     #[test]
@@ -350,17 +364,17 @@ mod tests {
         for record in samples() {
             record.encode(&mut bytes);
         }
-        let ends: Vec<usize> = records(&bytes).map(|(_, end)| end).collect();
+        let ends: Vec<usize> = records(&bytes, Check::Checksums).map(|(_, frame)| frame.end).collect();
         // Cut anywhere inside the fourth record: three records remain.
         for cut in ends[2] + 1..ends[3] {
-            assert_eq!(records(&bytes[..cut]).count(), 3, "cut at {cut}");
+            assert_eq!(records(&bytes[..cut], Check::Checksums).count(), 3, "cut at {cut}");
         }
         // One flipped bit anywhere in the fourth record: the three before it remain.
         for at in ends[2]..ends[3] {
             for bit in 0..8 {
                 let mut damaged = bytes.clone();
                 damaged[at] ^= 1 << bit;
-                assert_eq!(records(&damaged).count(), 3, "bit {bit} of byte {at}");
+                assert_eq!(records(&damaged, Check::Checksums).count(), 3, "bit {bit} of byte {at}");
             }
         }
         // The sum-preserving change that fools Adler-32 (+1, -2, +1 on three bytes in a row).
@@ -369,7 +383,20 @@ mod tests {
         damaged[at] = damaged[at].wrapping_add(1);
         damaged[at + 1] = damaged[at + 1].wrapping_sub(2);
         damaged[at + 2] = damaged[at + 2].wrapping_add(1);
-        assert_eq!(records(&damaged).count(), 3);
+        assert_eq!(records(&damaged, Check::Checksums).count(), 3);
+    }
+
+    #[test]
+    fn a_trusted_reading_skips_the_checksums_and_nothing_else() {
+        let mut bytes = Vec::new();
+        for record in samples() {
+            record.encode(&mut bytes);
+        }
+        bytes[5] ^= 1; // the first record's checksum
+        assert_eq!(records(&bytes, Check::Checksums).count(), 0);
+        assert_eq!(records(&bytes, Check::Trusted).map(|(r, _)| r).collect::<Vec<_>>(), samples());
+        bytes.truncate(bytes.len() - 1);
+        assert_eq!(records(&bytes, Check::Trusted).count(), samples().len() - 1);
     }
 
     #[test]
@@ -382,7 +409,7 @@ mod tests {
             more.extend_from_slice(&(payload.len() as u32).to_le_bytes());
             more.extend_from_slice(&checksum(payload));
             more.extend_from_slice(payload);
-            assert_eq!(records(&more).count(), 1);
+            assert_eq!(records(&more, Check::Checksums).count(), 1);
         }
     }
 }

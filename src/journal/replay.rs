@@ -2,12 +2,13 @@
 //! yet delivered, in the order they were queued. Both a restart and compaction read a journal
 //! this way.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 
-use super::record::{records, EventRecord, Record, ENDS_SESSION, HEADER};
+use super::record::{records, Check, EventRecord, Record, ENDS_SESSION, HEADER};
 
 /// An event still to deliver, owned.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Eq)]
 pub struct Pending {
     pub n: u32,
     pub flags: u8,
@@ -16,10 +17,29 @@ pub struct Pending {
     pub session_id_at: Option<u32>,
     pub timestamp: (u32, u32),
     pub body: Vec<u8>,
+    /// Where its record is in the file it was read from (none for one made otherwise): a
+    /// compaction copies those bytes, checksum and all, rather than encode and hash it again.
+    pub frame: Option<Range<usize>>,
+}
+
+/// Where an event was read from is not part of what it is.
+impl PartialEq for Pending {
+    fn eq(&self, other: &Self) -> bool {
+        (self.n, self.flags, &self.event_type, self.playhead, self.session_id_at, self.timestamp, &self.body)
+            == (
+                other.n,
+                other.flags,
+                &other.event_type,
+                other.playhead,
+                other.session_id_at,
+                other.timestamp,
+                &other.body,
+            )
+    }
 }
 
 impl Pending {
-    fn from_record(e: &EventRecord) -> Pending {
+    fn from_record(e: &EventRecord, frame: Range<usize>) -> Pending {
         Pending {
             n: e.n,
             flags: e.flags,
@@ -28,6 +48,7 @@ impl Pending {
             session_id_at: e.session_id_at,
             timestamp: e.timestamp,
             body: e.body.to_vec(),
+            frame: Some(frame),
         }
     }
 
@@ -76,14 +97,18 @@ impl Unfinished {
         self.ended && self.events.is_empty()
     }
 
-    /// The records that say all of this again, for a compacted journal.
-    pub fn encode(&self, out: &mut Vec<u8>) {
+    /// The records that say all of this again, for a compacted journal; `source` is the file
+    /// the events were read from, whose records of them are copied as they are.
+    pub fn encode(&self, out: &mut Vec<u8>, source: &[u8]) {
         Record::Start { jid: self.jid, automatic: self.automatic, start_xdm: self.start_xdm.as_deref() }.encode(out);
         if let Some(id) = &self.session_id {
             Record::SessionId { jid: self.jid, id }.encode(out);
         }
         for event in &self.events {
-            event.record(self.jid).encode(out);
+            match event.frame.clone().and_then(|frame| source.get(frame)) {
+                Some(frame) => out.extend_from_slice(frame),
+                None => event.record(self.jid).encode(out),
+            }
         }
         // After the events, which told older playheads and timestamps.
         Record::Progress {
@@ -110,8 +135,8 @@ pub struct Replay {
     pub max_jid: u64,
 }
 
-/// Reads a journal file's bytes.
-pub fn replay(file: &[u8]) -> Replay {
+/// Reads a journal file's bytes (its records' checksums checked, or trusted).
+pub fn replay(file: &[u8], check: Check) -> Replay {
     let mut replay = Replay::default();
     let Some(body) = file.strip_prefix(HEADER) else {
         replay.discarded = file.len();
@@ -120,8 +145,12 @@ pub fn replay(file: &[u8]) -> Replay {
     replay.good_len = HEADER.len();
     let mut sessions: Vec<Option<Unfinished>> = Vec::new();
     let mut index: HashMap<u64, usize> = HashMap::new();
-    for (record, end) in records(body) {
-        replay.good_len = HEADER.len() + end;
+    // Done marks, applied at the end: removing each from its session's list as it comes would
+    // cost a backlog's length per mark.
+    let mut done: HashSet<(u64, u32)> = HashSet::new();
+    for (record, frame) in records(body, check) {
+        replay.good_len = HEADER.len() + frame.end;
+        let frame = HEADER.len() + frame.start..HEADER.len() + frame.end;
         let jid = match &record {
             Record::Start { jid, .. }
             | Record::SessionId { jid, .. }
@@ -158,16 +187,14 @@ pub fn replay(file: &[u8]) -> Replay {
                 session.next_n = session.next_n.max(e.n.saturating_add(1));
                 session.ended |= e.flags & ENDS_SESSION != 0;
                 session.last_playhead = e.playhead.or(session.last_playhead);
-                let event = Pending::from_record(&e);
+                let event = Pending::from_record(&e, frame);
                 if let Some(t) = event.timestamp_json() {
                     session.last_timestamp = Some(t.to_vec());
                 }
                 session.events.push(event);
             }
             Record::Done { n, .. } => {
-                if let Some(at) = session.events.iter().position(|e| e.n == n) {
-                    session.events.remove(at);
-                }
+                done.insert((jid, n));
             }
             Record::Closed { .. } => {
                 if let Some(i) = index.remove(&jid) {
@@ -185,7 +212,12 @@ pub fn replay(file: &[u8]) -> Replay {
         }
     }
     replay.discarded = file.len() - replay.good_len;
-    replay.sessions = sessions.into_iter().flatten().filter(|s| !s.is_over()).collect();
+    let mut sessions: Vec<Unfinished> = sessions.into_iter().flatten().collect();
+    for session in &mut sessions {
+        let jid = session.jid;
+        session.events.retain(|e| !done.contains(&(jid, e.n)));
+    }
+    replay.sessions = sessions.into_iter().filter(|s| !s.is_over()).collect();
     replay
 }
 
@@ -231,7 +263,7 @@ mod tests {
             Record::Done { jid: 2, n: 2 },
             Record::Done { jid: 9, n: 2 },
         ]);
-        let replay = replay(&bytes);
+        let replay = replay(&bytes, Check::Checksums);
         assert_eq!((replay.good_len, replay.discarded, replay.max_jid), (bytes.len(), 0, 9));
         // Session 2 ended and everything went: over. Session 1 keeps event 2.
         assert_eq!(replay.sessions.len(), 1);
@@ -252,12 +284,12 @@ mod tests {
         let good = bytes.len();
         event(1, 2, 0, b"\"b\" two").encode(&mut bytes);
         bytes.truncate(bytes.len() - 1);
-        let replay = replay(&bytes);
+        let replay = replay(&bytes, Check::Checksums);
         assert_eq!((replay.good_len, replay.discarded), (good, bytes.len() - good));
         assert_eq!(replay.sessions.len(), 1);
         assert_eq!(replay.sessions[0].events.len(), 1);
         // No header: nothing is trusted.
-        let r = super::replay(b"not a journal");
+        let r = super::replay(b"not a journal", Check::Checksums);
         assert_eq!((r.good_len, r.discarded, r.sessions.len()), (0, 13, 0));
     }
 
@@ -272,13 +304,16 @@ mod tests {
             Record::Done { jid: 4, n: 2 },
             Record::Done { jid: 4, n: 3 },
         ]);
-        let before = replay(&bytes);
+        let before = replay(&bytes, Check::Checksums);
         let mut compacted = HEADER.to_vec();
         for s in &before.sessions {
-            s.encode(&mut compacted);
+            s.encode(&mut compacted, &bytes);
         }
-        let after = replay(&compacted);
+        let after = replay(&compacted, Check::Checksums);
         assert_eq!(after.sessions, before.sessions);
+        // The event's record is copied as it was, not encoded (and hashed) again.
+        let frame = before.sessions[0].events[0].frame.clone().unwrap();
+        assert!(compacted.windows(frame.len()).any(|w| w == &bytes[frame.clone()]));
         assert!(after.sessions[0].ended);
         assert!(compacted.len() < bytes.len());
     }
