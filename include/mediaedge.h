@@ -63,6 +63,17 @@
 
 
 /**
+ * At most this many sessions in one request…
+ */
+#define MAX_BATCH_SESSIONS 16
+
+/**
+ * …and no more than about this many bytes of their events (a single larger session still goes,
+ * alone).
+ */
+#define MAX_BATCH_BYTES (512 * 1024)
+
+/**
  * `qoe_fields` bit: `bitrate` is set.
  */
 #define MEDIAEDGE_QOE_BITRATE 1
@@ -142,6 +153,15 @@
  * above it is damage.
  */
 #define MAX_PAYLOAD (4 << 20)
+
+/**
+ * A session's mode in its `Start` record.
+ */
+#define MANUAL 0
+
+#define AUTOMATIC 1
+
+#define DOWNLOADED 2
 
 /**
  * An event's flag: it ends its session (sessionEnd, sessionComplete).
@@ -585,6 +605,13 @@ typedef struct mediaedge_stats {
    * Bytes of a torn or damaged journal tail cut off when the client was created.
    */
   uint64_t journal_bytes_discarded;
+  /**
+   * Downloaded sessions the `downloaded` endpoint accepted, and refused (a 207 naming them or
+   * a 400: their events count in `dropped_rejected`; the reason is in the session's
+   * MEDIAEDGE_SESSION_FAILED event).
+   */
+  uint64_t downloaded_sessions_sent;
+  uint64_t downloaded_sessions_refused;
 } mediaedge_stats;
 
 /**

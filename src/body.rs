@@ -18,6 +18,8 @@ pub enum SessionIdSlot {
     Library,
     /// The library's only where the document has none (manual sessions).
     IfAbsent,
+    /// None (downloaded sessions: Adobe assigns the ID).
+    Never,
 }
 
 /// The envelope around the event's document.
@@ -85,7 +87,8 @@ impl Body {
                     timestamp = start..bytes.len();
                 }
                 ("mediaCollection", Value::Object(media))
-                    if slot == SessionIdSlot::Library || !media.contains_key("sessionID") =>
+                    if slot == SessionIdSlot::Library
+                        || (slot == SessionIdSlot::IfAbsent && !media.contains_key("sessionID")) =>
                 {
                     bytes.push(b'{');
                     session_id_at = Some(bytes.len());

@@ -184,6 +184,20 @@ impl Client {
         Ok(Session { engine: Arc::clone(&self.engine), core })
     }
 
+    /// Starts a downloaded session (offline playback): the caller puts `playhead` (and, if it
+    /// records them for later, `timestamp`) in every event, no `sessionID`; nothing is sent
+    /// while it plays. Once its sessionEnd or sessionComplete is queued (or its handle freed),
+    /// the whole session goes to the `downloaded` endpoint, with other finished ones.
+    pub fn start_downloaded(&self, start_xdm: &str) -> Result<Session> {
+        self.engine.check_startable()?;
+        let document = xdm::parse_document(start_xdm)?;
+        let start = xdm::prepare(document, Position::Start, Mode::Downloaded, || None, self.engine.config())?;
+        let mut core = SessionCore::new(0, Mode::Downloaded, None, None);
+        core.state.get_mut().backend = Backend::Downloaded;
+        let core = self.engine.start_session(core, start)?;
+        Ok(Session { engine: Arc::clone(&self.engine), core })
+    }
+
     /// Creates a media tracker (the Web SDK's `getMediaAnalyticsTracker`). `config_json` may
     /// set `channel`, `mainPingInterval` and `adPingInterval` for this tracker.
     pub fn create_tracker(&self, config_json: Option<&str>) -> Result<crate::tracker::Tracker> {
@@ -394,6 +408,10 @@ fn id_of(backend: &Backend) -> Result<String> {
     match backend {
         Backend::Known(id) => Ok(id.clone()),
         Backend::Pending => Err(Error::new(ErrorKind::NotReady, "the session ID is not known yet")),
+        Backend::Downloaded => Err(Error::new(
+            ErrorKind::WrongState,
+            "a downloaded session has no session ID: Adobe assigns it when the session is sent",
+        )),
         Backend::Failed(reason) => Err(Error::new(ErrorKind::SessionFailed, format!("the session failed: {reason}"))),
     }
 }

@@ -34,6 +34,8 @@ pub enum Backend {
     Known(String),
     /// Refused or lost; the reason.
     Failed(String),
+    /// A downloaded session: recorded here, sent whole once it ends; Adobe assigns its ID then.
+    Downloaded,
 }
 
 /// The session's life as the caller sees it.
@@ -95,6 +97,7 @@ impl Outgoing {
         let slot = match mode {
             Mode::Automatic => SessionIdSlot::Library,
             Mode::Manual => SessionIdSlot::IfAbsent,
+            Mode::Downloaded => SessionIdSlot::Never,
         };
         let body = Body::write(&xdm, slot, new_id);
         let playhead = xdm.get("mediaCollection").and_then(|m| m.get("playhead")).and_then(Value::as_i64);
@@ -188,6 +191,8 @@ impl SessionState {
             (Backend::Known(_), Some(_)) => true,
             (Backend::Pending, Some(head)) => head.event_type == EventType::SessionStart,
             (Backend::Failed(_), Some(_)) => false,
+            // Sent as a whole, with other finished downloaded sessions (engine/downloaded.rs).
+            (Backend::Downloaded, Some(_)) => false,
         }
     }
 
@@ -197,7 +202,7 @@ impl SessionState {
             (_, true, true) => Phase::Ended,
             (_, true, false) => Phase::Ending,
             (Backend::Pending, false, _) => Phase::Starting,
-            (Backend::Known(_), false, _) => Phase::Active,
+            (Backend::Known(_) | Backend::Downloaded, false, _) => Phase::Active,
         }
     }
 }

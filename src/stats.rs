@@ -60,6 +60,10 @@ pub struct Stats {
     pub events_not_journaled: u64,
     /// Bytes of a torn or damaged journal tail cut off when the client started.
     pub journal_bytes_discarded: u64,
+    /// Downloaded sessions the `downloaded` endpoint accepted, and refused (a 207 naming them,
+    /// a 400: their events are in `dropped_rejected`, the reason in their FAILED event).
+    pub downloaded_sessions_sent: u64,
+    pub downloaded_sessions_refused: u64,
 }
 
 /// Why queued events were dropped.
@@ -89,6 +93,8 @@ pub struct Counters {
     pub kept_for_restart: AtomicU64,
     pub events_not_journaled: AtomicU64,
     pub journal_bytes_discarded: AtomicU64,
+    pub downloaded_sessions_sent: AtomicU64,
+    pub downloaded_sessions_refused: AtomicU64,
 }
 
 impl Counters {
@@ -127,6 +133,8 @@ impl Counters {
             kept_for_restart: Counters::get(&self.kept_for_restart),
             events_not_journaled: Counters::get(&self.events_not_journaled),
             journal_bytes_discarded: Counters::get(&self.journal_bytes_discarded),
+            downloaded_sessions_sent: Counters::get(&self.downloaded_sessions_sent),
+            downloaded_sessions_refused: Counters::get(&self.downloaded_sessions_refused),
             ..Stats::default()
         }
     }

@@ -117,6 +117,10 @@ pub enum Mode {
     Automatic,
     /// The caller puts `playhead` and `sessionID` in every event.
     Manual,
+    /// Offline playback: the caller puts `playhead` in every event and no `sessionID` (Adobe
+    /// assigns one when the finished session is sent, in one request, to the `downloaded`
+    /// endpoint).
+    Downloaded,
 }
 
 /// An event that passed every check, ready to queue.
@@ -387,6 +391,17 @@ pub fn prepare(
             if event_type != EventType::SessionStart {
                 require_string(media, "sessionID", "mediaCollection.sessionID")?;
             }
+            check_required(event_type, media, false)?;
+            media["playhead"].as_i64().unwrap_or(0)
+        }
+        Mode::Downloaded => {
+            if media.contains_key("sessionID") {
+                return Err(invalid(
+                    "mediaCollection.sessionID",
+                    "a downloaded session has none (Adobe assigns it when the session is sent); leave it out",
+                ));
+            }
+            require_number(media, "playhead", "mediaCollection.playhead", true)?;
             check_required(event_type, media, false)?;
             media["playhead"].as_i64().unwrap_or(0)
         }

@@ -266,6 +266,8 @@ type Observer = Box<dyn Fn(&Recorded) + Send + Sync>;
 
 struct State {
     sessions: HashMap<String, BackendSession>,
+    /// The sessions `downloaded` requests brought, in order.
+    downloaded: Vec<DownloadedSession>,
     faults: Vec<Fault>,
     recorded: Vec<Recorded>,
     latency: Latency,
@@ -405,6 +407,7 @@ impl Emulator {
             next_seq: AtomicU64::new(1),
             state: Mutex::new(State {
                 sessions: HashMap::new(),
+                downloaded: Vec::new(),
                 faults: Vec::new(),
                 recorded: Vec::new(),
                 latency: Latency::default(),
@@ -546,7 +549,13 @@ impl Emulator {
         let mut state = self.shared.lock();
         state.recorded.clear();
         state.sessions.clear();
+        state.downloaded.clear();
         state.faults.clear();
+    }
+
+    /// The sessions `downloaded` requests brought and the backend accepted, in order.
+    pub fn downloaded_sessions(&self) -> Vec<DownloadedSession> {
+        self.shared.lock().downloaded.clone()
     }
 
     /// Whether the backend still has `session_id` open.
@@ -609,7 +618,7 @@ fn answer(shared: &Shared, request: &Request) -> Reply {
     let received = shared.started.elapsed();
     let seq = shared.next_seq.fetch_add(1, Ordering::SeqCst);
     let (hint, action) = match route(&request.path) {
-        Some(r) if validate::ACTIONS.contains(&r.1.as_str()) && request.method == "POST" => r,
+        Some(r) if (validate::ACTIONS.contains(&r.1.as_str()) || r.1 == "downloaded") && request.method == "POST" => r,
         _ => (None, String::new()),
     };
     let mut record = Recorded {
@@ -704,6 +713,9 @@ fn process(shared: &Shared, request: &Request, record: &mut Recorded) -> Respons
                     "title": "Missing configId", "detail": "The configId query parameter is required."}),
         );
     }
+    if record.action == "downloaded" {
+        return process_downloaded(shared, request, record, &config_id);
+    }
     let xdm = match validate::validate(&record.action, &request.body) {
         Ok(xdm) => xdm,
         Err(problems) => {
@@ -766,6 +778,86 @@ fn process(shared: &Shared, request: &Request, record: &mut Recorded) -> Respons
     Response::empty(204)
 }
 
+/// A session a `downloaded` request brought: one backend session per element, made complete
+/// at once (the playback is over).
+#[derive(Debug, Clone)]
+pub struct DownloadedSession {
+    /// The ID the backend assigned it.
+    pub session_id: String,
+    pub config_id: String,
+    /// The element's xdm as sent (`_id`, `identityMap`, `mediaDownloadedEvents`, …).
+    pub xdm: Value,
+    /// Its events as the online events they stand for: `{eventType, timestamp, mediaCollection}`.
+    pub events: Vec<Value>,
+}
+
+impl DownloadedSession {
+    /// The events' types without the `media.` prefix, in order.
+    pub fn actions(&self) -> Vec<String> {
+        self.events
+            .iter()
+            .map(|e| e["eventType"].as_str().unwrap_or_default().trim_start_matches("media.").to_string())
+            .collect()
+    }
+
+    fn to_json(&self) -> Value {
+        json!({"sessionId": self.session_id, "configId": self.config_id, "xdm": self.xdm, "events": self.events})
+    }
+}
+
+/// The `downloaded` endpoint: each element a whole session. All good: 200; some refused: 207
+/// with an error per refused element (`report.eventIndex` its place); all refused, or no
+/// `events` at all: 400. The answer names each accepted session's new ID by its element's index
+/// (a `media-analytics:downloaded-session` handle): Adobe documents the request, not the answer's
+/// shape, so this one is the emulator's.
+fn process_downloaded(shared: &Shared, request: &Request, record: &mut Recorded, config_id: &str) -> Response {
+    let sessions = match validate::validate_downloaded(&request.body) {
+        Ok(sessions) => sessions,
+        Err(problems) => {
+            let response = bad_request(&problems);
+            record.problems = problems;
+            return response;
+        }
+    };
+    let mut state = shared.lock();
+    let (mut accepted, mut errors) = (Vec::new(), Vec::new());
+    for (index, session) in sessions.into_iter().enumerate() {
+        match session {
+            Ok(events) => {
+                let id = new_session_id(record.seq.wrapping_mul(1 << 16) + index as u64);
+                state.downloaded.push(DownloadedSession {
+                    session_id: id.clone(),
+                    config_id: config_id.to_string(),
+                    xdm: record.body["events"][index]["xdm"].clone(),
+                    events,
+                });
+                accepted.push(json!({"type": "media-analytics:downloaded-session", "payload": [{"sessionId": id}],
+                    "eventIndex": index}));
+            }
+            Err(problems) => {
+                let details: Vec<Value> =
+                    problems.iter().map(|p| json!({"name": p.path, "reason": p.reason})).collect();
+                errors.push(json!({"type": "https://ns.adobe.com/aep/errors/va-edge-0400-400", "status": 400,
+                    "title": "Invalid downloaded session", "detail": format!("Session {index} was refused."),
+                    "report": {"eventIndex": index, "details": details}}));
+                record.problems.extend(problems);
+            }
+        }
+    }
+    match (accepted.is_empty(), errors.is_empty()) {
+        (_, true) => Response::json(200, &json!({"requestId": record.request_id, "handle": accepted})),
+        (false, false) => {
+            Response::json(207, &json!({"requestId": record.request_id, "handle": accepted, "errors": errors}))
+        }
+        (true, false) => Response::problem(
+            400,
+            &json!({"type": "https://ns.adobe.com/aep/errors/va-edge-0400-400", "status": 400,
+                "title": "Invalid request", "detail": "Every downloaded session was refused.", "errors": errors,
+                "report": {"details": record.problems.iter().map(|p| json!({"name": p.path, "reason": p.reason})).collect::<Vec<_>>()}}),
+        ),
+    }
+}
+
 /// A control endpoint that takes a JSON setting: 204 once `apply` has it, 400 with the reason.
 fn setting<T>(request: &Request, parse: fn(&Value) -> Result<T, String>, apply: impl FnOnce(T)) -> Response {
     match serde_json::from_slice::<Value>(&request.body).map_err(|e| e.to_string()).and_then(|v| parse(&v)) {
@@ -802,10 +894,16 @@ fn control_endpoint(shared: &Shared, control: &str, request: &Request) -> Respon
         ("POST", "faults") => setting(request, Fault::from_json, |fault| shared.lock().faults.push(fault)),
         ("GET", "latency") => Response::json(200, &shared.lock().latency.to_json()),
         ("POST", "latency") => setting(request, Latency::from_json, |latency| shared.lock().latency = latency),
+        ("GET", "downloaded") => {
+            let state = shared.lock();
+            let list: Vec<Value> = state.downloaded.iter().map(DownloadedSession::to_json).collect();
+            Response::json(200, &Value::Array(list))
+        }
         ("POST", "reset") => {
             let mut state = shared.lock();
             state.recorded.clear();
             state.sessions.clear();
+            state.downloaded.clear();
             state.faults.clear();
             Response::empty(204)
         }

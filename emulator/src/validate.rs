@@ -229,9 +229,117 @@ pub fn validate(action: &str, body: &[u8]) -> Result<Value, Vec<Problem>> {
     }
 }
 
+/// One element of a `downloaded` request read as the online events it stands for, each
+/// `{"eventType", "timestamp", "mediaCollection"}`, or the problems that refuse it.
+pub type DownloadedSession = Result<Vec<Value>, Vec<Problem>>;
+
+/// A `downloaded` request: one finished session per element of `events[]`, each an XDM event
+/// of type `media.downloaded` whose `mediaDownloadedEvents[]` entries are
+/// `{mediaEventTimestamp, mediaEventType, mediaCollection}`, starting with a sessionStart and
+/// carrying no session ID (Adobe assigns it). Each entry is checked as the online event of its
+/// type would be. `Err` refuses the whole request (not JSON, no `events`).
+pub fn validate_downloaded(body: &[u8]) -> Result<Vec<DownloadedSession>, Vec<Problem>> {
+    let root: Value =
+        serde_json::from_slice(body).map_err(|e| vec![problem("$", &format!("Body is not valid JSON: {e}"))])?;
+    let events = root
+        .get("events")
+        .and_then(Value::as_array)
+        .filter(|e| !e.is_empty())
+        .ok_or_else(|| vec![problem("$.events", "Missing required field")])?;
+    Ok(events.iter().enumerate().map(|(i, element)| downloaded_session(i, element)).collect())
+}
+
+fn downloaded_session(i: usize, element: &Value) -> DownloadedSession {
+    let base = format!("$.events[{i}].xdm");
+    let xdm =
+        element.get("xdm").and_then(Value::as_object).ok_or_else(|| vec![problem(&base, "Missing required field")])?;
+    let mut out = Vec::new();
+    if xdm.get("eventType").and_then(Value::as_str) != Some("media.downloaded") {
+        out.push(problem(&format!("{base}.eventType"), "Expected media.downloaded"));
+    }
+    if let Some(map) = xdm.get("identityMap") {
+        check_identity_map(map, &mut out);
+    }
+    let entries = match xdm.get("mediaDownloadedEvents").and_then(Value::as_array) {
+        Some(entries) if !entries.is_empty() => entries,
+        _ => {
+            out.push(problem(&format!("{base}.mediaDownloadedEvents"), "Missing required field"));
+            return Err(out);
+        }
+    };
+    let mut online = Vec::with_capacity(entries.len());
+    for (j, entry) in entries.iter().enumerate() {
+        let at = format!("{base}.mediaDownloadedEvents[{j}]");
+        let event_type = entry.get("mediaEventType").and_then(Value::as_str).unwrap_or_default();
+        let Some(action) = event_type.strip_prefix("media.").filter(|a| ACTIONS.contains(a)) else {
+            out.push(problem(&format!("{at}.mediaEventType"), "Expected a media event type"));
+            continue;
+        };
+        if j == 0 && action != "sessionStart" {
+            out.push(problem(&format!("{at}.mediaEventType"), "A downloaded session starts with media.sessionStart"));
+        }
+        let media = entry.get("mediaCollection").cloned().unwrap_or(Value::Null);
+        if media.get("sessionID").is_some() {
+            out.push(problem(&format!("{at}.mediaCollection.sessionID"), "Not allowed: Adobe assigns the session ID"));
+        }
+        // Checked as the online event: with a session ID where that needs one.
+        let mut as_online = media.clone();
+        if let (Value::Object(m), true) = (&mut as_online, action != "sessionStart") {
+            m.insert("sessionID".into(), Value::from("downloaded"));
+        }
+        let timestamp = entry.get("mediaEventTimestamp").cloned().unwrap_or(Value::Null);
+        let body = serde_json::json!({"events": [{"xdm": {"eventType": event_type, "timestamp": timestamp,
+            "mediaCollection": as_online}}]});
+        match validate(action, body.to_string().as_bytes()) {
+            Ok(_) => online
+                .push(serde_json::json!({"eventType": event_type, "timestamp": timestamp, "mediaCollection": media})),
+            Err(problems) => out.extend(problems.into_iter().map(|p| {
+                Problem {
+                    path: p
+                        .path
+                        .replace("$.events[0].xdm.timestamp", &format!("{at}.mediaEventTimestamp"))
+                        .replace("$.events[0].xdm", &at),
+                    reason: p.reason,
+                }
+            })),
+        }
+    }
+    if out.is_empty() {
+        Ok(online)
+    } else {
+        Err(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_downloaded_request_is_checked_session_by_session() {
+        let start = r#"{"mediaEventTimestamp":"2026-01-01T00:00:00Z","mediaEventType":"media.sessionStart",
+            "mediaCollection":{"playhead":0,"sessionDetails":{"name":"n","length":1,"contentType":"vod","playerName":"p","channel":"c"}}}"#;
+        let play = r#"{"mediaEventTimestamp":"2026-01-01T00:00:01Z","mediaEventType":"media.play","mediaCollection":{"playhead":1}}"#;
+        let body = format!(
+            r#"{{"events":[{{"xdm":{{"eventType":"media.downloaded","mediaDownloadedEvents":[{start},{play}]}}}},
+                {{"xdm":{{"eventType":"media.downloaded","mediaDownloadedEvents":[{play}]}}}},
+                {{"xdm":{{"eventType":"media.downloaded","mediaDownloadedEvents":[{start},
+                  {{"mediaEventTimestamp":"x","mediaEventType":"media.play","mediaCollection":{{"playhead":1,"sessionID":"s"}}}}]}}}}]}}"#
+        );
+        let sessions = validate_downloaded(body.as_bytes()).unwrap();
+        assert_eq!(sessions[0].as_ref().unwrap().len(), 2);
+        let first = sessions[1].as_ref().unwrap_err();
+        assert_eq!(first[0].path, "$.events[1].xdm.mediaDownloadedEvents[0].mediaEventType");
+        let paths: Vec<&str> = sessions[2].as_ref().unwrap_err().iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "$.events[2].xdm.mediaDownloadedEvents[1].mediaCollection.sessionID",
+                "$.events[2].xdm.mediaDownloadedEvents[1].mediaEventTimestamp"
+            ]
+        );
+        assert!(validate_downloaded(br#"{"events":[]}"#).is_err());
+    }
 
     #[test]
     fn timestamps_parse_to_unix_millis() {

@@ -17,7 +17,7 @@ use mediaedge::journal::Journal;
 #[derive(Debug, Arbitrary)]
 enum Op {
     Start {
-        automatic: bool,
+        mode: u8,
         start: Option<String>,
     },
     Id {
@@ -63,7 +63,7 @@ const KINDS: [&str; 4] = ["media.play", "media.ping", "media.sessionEnd", "media
 /// What the records say, kept the simple way.
 #[derive(Default)]
 struct Model {
-    started: Vec<(u64, bool, Option<String>)>,
+    started: Vec<(u64, u8, Option<String>)>,
     ids: HashMap<u64, String>,
     events: HashMap<u64, Vec<Pending>>,
     all: HashMap<(u64, u32), Pending>,
@@ -98,11 +98,11 @@ fuzz_target!(|input: Input| {
     for op in &input.ops {
         let jid_of = |session: u8| model.started.get(session as usize % model.started.len().max(1)).map(|s| s.0);
         match op {
-            Op::Start { automatic, start } => {
+            Op::Start { mode, start } => {
                 let jid = next_jid;
                 next_jid += 1;
-                Record::Start { jid, automatic: *automatic, start_xdm: start.as_deref() }.encode(&mut bytes);
-                model.started.push((jid, *automatic, start.clone()));
+                Record::Start { jid, mode: *mode % 3, start_xdm: start.as_deref() }.encode(&mut bytes);
+                model.started.push((jid, *mode % 3, start.clone()));
                 model.next_n.insert(jid, 1);
             }
             Op::Id { session, id } => {

@@ -38,6 +38,7 @@ impl Engine {
                 for core in self.table.all() {
                     self.kick(&core);
                 }
+                self.kick_downloads();
             }
             Consent::Out => {
                 for core in self.table.all() {

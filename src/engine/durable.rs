@@ -14,10 +14,11 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use super::notify::AfterUnlock;
 use super::Engine;
 use crate::body::Body;
 use crate::config::Consent;
-use crate::journal::record::{EventRecord, Record, ENDS_SESSION};
+use crate::journal::record::{self, EventRecord, Record, ENDS_SESSION};
 use crate::journal::{Appended, Unfinished};
 use crate::log::Level;
 use crate::scheduler::Timer;
@@ -27,11 +28,16 @@ use crate::xdm::{EventType, Mode, Prepared};
 
 impl Engine {
     /// Journals a new session (before its sessionStart is queued).
-    pub(super) fn journal_start(&self, state: &mut SessionState, automatic: bool) {
+    pub(super) fn journal_start(&self, state: &mut SessionState, mode: Mode) {
         let Some(journal) = &self.journal else { return };
         let jid = journal.new_session();
         let start_xdm = state.start_xdm.as_deref();
-        let appended = journal.append(&Record::Start { jid, automatic, start_xdm });
+        let mode = match mode {
+            Mode::Manual => record::MANUAL,
+            Mode::Automatic => record::AUTOMATIC,
+            Mode::Downloaded => record::DOWNLOADED,
+        };
+        let appended = journal.append(&Record::Start { jid, mode, start_xdm });
         if self.appended(appended) {
             state.journal = Some(jid);
         }
@@ -139,7 +145,11 @@ impl Engine {
     fn replay_session(&self, unfinished: Unfinished) {
         let Some(journal) = &self.journal else { return };
         let jid = unfinished.jid;
-        let mode = if unfinished.automatic { Mode::Automatic } else { Mode::Manual };
+        let mode = match unfinished.mode {
+            record::AUTOMATIC => Mode::Automatic,
+            record::DOWNLOADED => Mode::Downloaded,
+            _ => Mode::Manual,
+        };
         let mut outbox = Vec::with_capacity(unfinished.events.len());
         for event in &unfinished.events {
             let body = Body::from_parts(
@@ -157,8 +167,13 @@ impl Engine {
                 }
             }
         }
-        let known = unfinished.session_id.clone().map(Backend::Known);
-        let startable = known.is_some() || outbox.first().is_some_and(|o| o.event_type == EventType::SessionStart);
+        let starts_here = outbox.first().is_some_and(|o| o.event_type == EventType::SessionStart);
+        let known = match mode {
+            // Sent whole, from its own sessionStart: Adobe assigns the ID.
+            Mode::Downloaded => starts_here.then_some(Backend::Downloaded),
+            _ => unfinished.session_id.clone().map(Backend::Known),
+        };
+        let startable = known.is_some() || starts_here;
         if self.consent() == Consent::Out || !startable {
             // Nothing of it may go (consent "out"), or it can never start (its sessionStart was
             // delivered but its ID not journaled): given up, counted.
@@ -190,14 +205,23 @@ impl Engine {
         if self.table.insert(&core).is_err() {
             return;
         }
-        self.event_queued(replayed);
+        if mode != Mode::Downloaded {
+            // A downloaded session's count for `flush` starts when it has ended (below).
+            self.event_queued(replayed);
+        }
         Counters::add(&self.counters.events_queued, replayed as u64);
         Counters::add(&self.counters.events_replayed, replayed as u64);
         self.logger.log(Level::Info, || {
             format!("session {}: {replayed} events of an earlier client's session queued again", core.key)
         });
         if unfinished.ended {
-            self.kick(&core);
+            if mode == Mode::Downloaded {
+                let mut after = AfterUnlock::default();
+                self.downloaded_ended(&core, &core.state.lock(), &mut after);
+                self.finish(&core, after);
+            } else {
+                self.kick(&core);
+            }
             return;
         }
         // The player is gone: end the session where it was last seen.

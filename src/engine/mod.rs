@@ -6,12 +6,14 @@
 //! - `outcome`: what to send for a session, and what an answer means;
 //! - `pings`: ping timers and the tickers of trackers;
 //! - `consent`: the consent state and what changing it does;
+//! - `downloaded`: finished downloaded sessions, batched to the `downloaded` endpoint;
 //! - `durable`: the journal: what is written, its sync timer, replay at start;
 //! - `notify`: session events on their way to the listener, and the count `flush` waits on;
 //! - `shutdown`: ending, flushing and abandoning at the end of the client;
 //! - `ids`: random numbers and UUIDs.
 
 mod consent;
+mod downloaded;
 mod durable;
 mod notify;
 mod outcome;
@@ -52,6 +54,8 @@ pub struct Engine {
     journal: Option<crate::journal::Journal>,
     /// What the journal held when the client started, until `replay_journal` queues it.
     replay: Mutex<Option<crate::journal::Replay>>,
+    /// Finished downloaded sessions on their way to the `downloaded` endpoint.
+    downloads: downloaded::Downloads,
     clock: Arc<dyn Clock>,
     manual_clock: Option<Arc<ManualClock>>,
     logger: Logger,
@@ -97,6 +101,7 @@ impl Engine {
             _storage: storage,
             journal,
             replay: Mutex::new(replay),
+            downloads: downloaded::Downloads::new(),
             delivery,
             config,
             clock,
@@ -200,7 +205,7 @@ impl Engine {
         }
         let core = Arc::new(core);
         self.table.insert(&core)?;
-        self.journal_start(&mut core.state.lock(), automatic);
+        self.journal_start(&mut core.state.lock(), core.mode);
         if let Err(e) = self.enqueue(&core, start, None) {
             // Closed, consent withdrawn or no room in between: leave no trace of the session.
             self.table.remove(core.key);

@@ -27,6 +27,8 @@ pub(super) struct AfterUnlock {
     /// Events finished (delivered, refused, dropped): counted off `pending` only after the
     /// listener has heard about them, so a returned flush means the callbacks have run.
     pub finished_events: usize,
+    /// A downloaded session ended: the carrier may have a request to make.
+    pub kick_downloads: bool,
     /// The place of `events` in the session's mailbox, taken under the session lock by `seal`.
     batch_number: Option<u64>,
 }
@@ -109,6 +111,9 @@ impl Engine {
         // Unsealed means nothing was decided for the listener (the assertion above): most sends.
         if let Some(number) = after.batch_number {
             self.deliver(&core.mailbox, number, Batch { events: after.events, finished_events: after.finished_events });
+        }
+        if after.kick_downloads {
+            self.kick_downloads();
         }
     }
 

@@ -42,6 +42,9 @@ impl Handler<Arc<SessionCore>> for Engine {
     /// The request for the head of the session's FIFO, with the session ID filled in. Called on
     /// a delivery worker.
     fn next_request(&self, core: &Arc<SessionCore>) -> Option<Request> {
+        if core.key == super::downloaded::CARRIER_KEY {
+            return self.next_download_request();
+        }
         let mut after = AfterUnlock::default();
         let request = {
             let mut state = core.state.lock();
@@ -73,10 +76,16 @@ impl Handler<Arc<SessionCore>> for Engine {
     }
 
     fn answered(&self, core: &Arc<SessionCore>, seq: u64, _action: &'static str, result: HttpResult) {
+        if core.key == super::downloaded::CARRIER_KEY {
+            return self.download_answered(result);
+        }
         self.apply_outcome(core, seq, result);
     }
 
     fn describe(&self, core: &Arc<SessionCore>) -> String {
+        if core.key == super::downloaded::CARRIER_KEY {
+            return "downloaded sessions".into();
+        }
         format!("session {}", core.key)
     }
 }
@@ -214,7 +223,7 @@ impl Engine {
                     let reason = format!("the backend no longer knows the session ({})", outcome_text(&result));
                     match core.mode {
                         Mode::Automatic => self.resume(core, &mut state, reason, &mut after),
-                        Mode::Manual => {
+                        Mode::Manual | Mode::Downloaded => {
                             self.fail_session(core, &mut state, SessionEventKind::Lost, 404, reason, &mut after)
                         }
                     }

@@ -29,6 +29,7 @@ impl Engine {
         match timer {
             Timer::Ping { session, generation } => self.ping_due(session, generation),
             Timer::JournalSync => self.sync_journal(),
+            Timer::Retry { session } if session == super::downloaded::CARRIER_KEY => self.retry_downloads(),
             Timer::Retry { session } => {
                 if let Some(core) = self.table.get(session) {
                     self.delivery.push(core);

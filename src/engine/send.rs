@@ -168,6 +168,8 @@ impl Engine {
         let mut outgoing = Outgoing::new(seq, event_type, xdm, core.mode, new_uuid, text_len);
         let size = outgoing.size;
         let class = match event_type {
+            // A downloaded session's pings are its record of the playback: never evicted.
+            EventType::Ping if core.mode == Mode::Downloaded => Class::Ordinary,
             EventType::Ping => Class::Ping,
             t if t.is_lifecycle() => Class::Lifecycle,
             _ => Class::Ordinary,
@@ -204,7 +206,12 @@ impl Engine {
             }
             self.journal_event(&mut state, &mut outgoing);
             state.outbox.push_back(outgoing);
-            self.event_queued(1);
+            if core.mode != Mode::Downloaded {
+                self.event_queued(1);
+            } else if event_type.ends_session() {
+                // A downloaded session's events count for `flush` once they can be sent.
+                self.downloaded_ended(core, &state, &mut after);
+            }
             Counters::add(&self.counters.events_queued, 1);
             if state.pinging {
                 self.rearm_ping(core, &mut state);
@@ -257,7 +264,10 @@ impl Engine {
         let dropped = removed.len() - kept;
         self.counters.dropped(reason, dropped as u64);
         Counters::add(&self.counters.kept_for_restart, kept as u64);
-        after.finished_events += removed.len();
+        // A downloaded session still playing has no events counted for `flush` yet.
+        if state.backend != Backend::Downloaded || state.end_queued {
+            after.finished_events += removed.len();
+        }
         dropped
     }
 

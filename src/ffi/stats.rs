@@ -68,6 +68,11 @@ pub struct mediaedge_stats {
     pub events_not_journaled: u64,
     /// Bytes of a torn or damaged journal tail cut off when the client was created.
     pub journal_bytes_discarded: u64,
+    /// Downloaded sessions the `downloaded` endpoint accepted, and refused (a 207 naming them or
+    /// a 400: their events count in `dropped_rejected`; the reason is in the session's
+    /// MEDIAEDGE_SESSION_FAILED event).
+    pub downloaded_sessions_sent: u64,
+    pub downloaded_sessions_refused: u64,
 }
 
 impl From<Stats> for mediaedge_stats {
@@ -99,6 +104,8 @@ impl From<Stats> for mediaedge_stats {
             kept_for_restart: s.kept_for_restart,
             events_not_journaled: s.events_not_journaled,
             journal_bytes_discarded: s.journal_bytes_discarded,
+            downloaded_sessions_sent: s.downloaded_sessions_sent,
+            downloaded_sessions_refused: s.downloaded_sessions_refused,
         }
     }
 }

@@ -295,7 +295,7 @@ mod tests {
         let (journal, replay) = Journal::open(&dir, 1 << 20, false).unwrap();
         assert!(replay.sessions.is_empty());
         let jid = journal.new_session();
-        assert!(journal.append(&Record::Start { jid, automatic: true, start_xdm: None }).written);
+        assert!(journal.append(&Record::Start { jid, mode: record::AUTOMATIC, start_xdm: None }).written);
         assert!(journal.append(&event(jid, 1, b"one")).written);
         assert!(journal.append(&event(jid, 2, b"two")).written);
         journal.done(jid, 1);
@@ -324,7 +324,7 @@ mod tests {
         let dir = dir("full");
         let (journal, _) = Journal::open(&dir, 4096, false).unwrap();
         let jid = journal.new_session();
-        journal.append(&Record::Start { jid, automatic: false, start_xdm: None });
+        journal.append(&Record::Start { jid, mode: record::MANUAL, start_xdm: None });
         let body = [b'x'; 500];
         let mut n = 0;
         while journal.append(&event(jid, n + 1, &body)).written {

@@ -24,6 +24,11 @@ const DONE: u8 = 4;
 const CLOSED: u8 = 5;
 const PROGRESS: u8 = 6;
 
+/// A session's mode in its `Start` record.
+pub const MANUAL: u8 = 0;
+pub const AUTOMATIC: u8 = 1;
+pub const DOWNLOADED: u8 = 2;
+
 /// An event's flag: it ends its session (sessionEnd, sessionComplete).
 pub const ENDS_SESSION: u8 = 1;
 
@@ -48,11 +53,12 @@ pub struct EventRecord<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Record<'a> {
-    /// A session begins. `automatic`: the library may resume it with `start_xdm` (its
+    /// A session begins, in `mode` ([`MANUAL`], [`AUTOMATIC`], [`DOWNLOADED`]). An automatic
+    /// one may be resumed with `start_xdm` (its
     /// sessionStart document, as JSON) if the backend loses it.
     Start {
         jid: u64,
-        automatic: bool,
+        mode: u8,
         start_xdm: Option<&'a str>,
     },
     /// The backend issued (or, after a resume, re-issued) the session's ID.
@@ -97,10 +103,10 @@ impl Record<'_> {
         out.extend_from_slice(&[0; FRAME_BYTES]);
         let payload = out.len();
         match self {
-            Record::Start { jid, automatic, start_xdm } => {
+            Record::Start { jid, mode, start_xdm } => {
                 out.push(START);
                 put_u64(out, *jid);
-                out.push(u8::from(*automatic));
+                out.push(*mode);
                 put_opt_bytes(out, start_xdm.map(str::as_bytes));
             }
             Record::SessionId { jid, id } => {
@@ -150,12 +156,12 @@ impl Record<'_> {
         let record = match r.u8()? {
             START => {
                 let jid = r.u64()?;
-                let automatic = r.bool()?;
+                let mode = Some(r.u8()?).filter(|m| *m <= DOWNLOADED)?;
                 let start_xdm = match r.opt_bytes()? {
                     Some(bytes) => Some(std::str::from_utf8(bytes).ok()?),
                     None => None,
                 };
-                Record::Start { jid, automatic, start_xdm }
+                Record::Start { jid, mode, start_xdm }
             }
             SESSION_ID => Record::SessionId { jid: r.u64()?, id: std::str::from_utf8(r.bytes()?).ok()? },
             EVENT => {
@@ -311,8 +317,8 @@ mod tests {
 
     fn samples() -> Vec<Record<'static>> {
         vec![
-            Record::Start { jid: 7, automatic: true, start_xdm: Some("{\"eventType\":\"media.sessionStart\"}") },
-            Record::Start { jid: 8, automatic: false, start_xdm: None },
+            Record::Start { jid: 7, mode: AUTOMATIC, start_xdm: Some("{\"eventType\":\"media.sessionStart\"}") },
+            Record::Start { jid: 8, mode: DOWNLOADED, start_xdm: None },
             Record::SessionId { jid: 7, id: "abc" },
             Record::Event(EventRecord {
                 jid: 7,

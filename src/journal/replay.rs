@@ -75,7 +75,8 @@ impl Pending {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unfinished {
     pub jid: u64,
-    pub automatic: bool,
+    /// `record::MANUAL`, `AUTOMATIC` or `DOWNLOADED`.
+    pub mode: u8,
     pub start_xdm: Option<String>,
     /// The last session ID the backend issued, if it was recorded.
     pub session_id: Option<String>,
@@ -100,7 +101,7 @@ impl Unfinished {
     /// The records that say all of this again, for a compacted journal; `source` is the file
     /// the events were read from, whose records of them are copied as they are.
     pub fn encode(&self, out: &mut Vec<u8>, source: &[u8]) {
-        Record::Start { jid: self.jid, automatic: self.automatic, start_xdm: self.start_xdm.as_deref() }.encode(out);
+        Record::Start { jid: self.jid, mode: self.mode, start_xdm: self.start_xdm.as_deref() }.encode(out);
         if let Some(id) = &self.session_id {
             Record::SessionId { jid: self.jid, id }.encode(out);
         }
@@ -160,12 +161,12 @@ pub fn replay(file: &[u8], check: Check) -> Replay {
             Record::Event(e) => e.jid,
         };
         replay.max_jid = replay.max_jid.max(jid);
-        if let Record::Start { automatic, start_xdm, .. } = record {
+        if let Record::Start { mode, start_xdm, .. } = record {
             // A number is never started twice; if it were, the first stays.
             index.entry(jid).or_insert_with(|| {
                 sessions.push(Some(Unfinished {
                     jid,
-                    automatic,
+                    mode,
                     start_xdm: start_xdm.map(str::to_string),
                     session_id: None,
                     events: Vec::new(),
@@ -249,8 +250,8 @@ mod tests {
     #[test]
     fn what_is_left_is_the_undelivered_events_of_unclosed_sessions_in_order() {
         let bytes = file(&[
-            Record::Start { jid: 1, automatic: true, start_xdm: Some("{}") },
-            Record::Start { jid: 2, automatic: false, start_xdm: None },
+            Record::Start { jid: 1, mode: 1, start_xdm: Some("{}") },
+            Record::Start { jid: 2, mode: 0, start_xdm: None },
             Record::SessionId { jid: 1, id: "s1" },
             event(1, 1, 0, b"\"a\" one"),
             event(2, 1, 0, b"\"b\" one"),
@@ -276,8 +277,8 @@ mod tests {
     #[test]
     fn a_damaged_tail_is_cut_at_the_last_good_record_and_a_closed_session_is_gone() {
         let mut bytes = file(&[
-            Record::Start { jid: 1, automatic: true, start_xdm: None },
-            Record::Start { jid: 2, automatic: true, start_xdm: None },
+            Record::Start { jid: 1, mode: 1, start_xdm: None },
+            Record::Start { jid: 2, mode: 1, start_xdm: None },
             Record::Closed { jid: 2 },
             event(1, 1, 0, b"\"a\" one"),
         ]);
@@ -296,7 +297,7 @@ mod tests {
     #[test]
     fn compaction_keeps_exactly_what_is_left() {
         let bytes = file(&[
-            Record::Start { jid: 4, automatic: true, start_xdm: Some("{\"x\":1}") },
+            Record::Start { jid: 4, mode: 1, start_xdm: Some("{\"x\":1}") },
             Record::SessionId { jid: 4, id: "s" },
             event(4, 1, 0, b"\"a\" one"),
             event(4, 2, ENDS_SESSION, b"\"b\" end"),

@@ -165,7 +165,9 @@ data class Stats(
     val requestsAnswered: Long, val requestsNewConnection: Long, val requestsReusedConnection: Long,
     val unconfirmedShutdown: Long,
     /** The durable queue (`native.storageDir`): see `mediaedge_stats` in mediaedge.h. */
-    val eventsReplayed: Long, val keptForRestart: Long, val eventsNotJournaled: Long, val journalBytesDiscarded: Long
+    val eventsReplayed: Long, val keptForRestart: Long, val eventsNotJournaled: Long, val journalBytesDiscarded: Long,
+    /** Downloaded sessions the `downloaded` endpoint accepted, and refused (the reason is in their FAILED event). */
+    val downloadedSessionsSent: Long, val downloadedSessionsRefused: Long
 )
 
 enum class Consent(val code: Int) { IN(0), OUT(1), PENDING(2) }
@@ -259,7 +261,8 @@ class Client private constructor(pointer: Pointer) : Handle(pointer, { Lib.nativ
             s.droppedRejected, s.droppedRetryExpired, s.droppedQueueFull, s.droppedSessionFailed, s.droppedConsent,
             s.droppedShutdown, s.refusedQueueFull, s.sessionsStarted, s.sessionsActive, s.sessionsFailed, s.sessionsRecovered,
             s.requestsAnswered, s.requestsNewConnection, s.requestsReusedConnection, s.unconfirmedShutdown,
-            s.eventsReplayed, s.keptForRestart, s.eventsNotJournaled, s.journalBytesDiscarded
+            s.eventsReplayed, s.keptForRestart, s.eventsNotJournaled, s.journalBytesDiscarded,
+            s.downloadedSessionsSent, s.downloadedSessionsRefused
         )
     }
 }

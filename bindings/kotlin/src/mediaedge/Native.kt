@@ -46,7 +46,7 @@ internal class SessionEventStruct(p: Pointer?) : Structure(p) {
     "droppedRejected", "droppedRetryExpired", "droppedQueueFull", "droppedSessionFailed", "droppedConsent", "droppedShutdown",
     "refusedQueueFull", "sessionsStarted", "sessionsActive", "sessionsFailed", "sessionsRecovered", "requestsAnswered",
     "requestsNewConnection", "requestsReusedConnection", "unconfirmedShutdown", "eventsReplayed", "keptForRestart",
-    "eventsNotJournaled", "journalBytesDiscarded"
+    "eventsNotJournaled", "journalBytesDiscarded", "downloadedSessionsSent", "downloadedSessionsRefused"
 )
 internal class StatsStruct : Structure() {
     @JvmField var eventsQueued: Long = 0
@@ -75,6 +75,8 @@ internal class StatsStruct : Structure() {
     @JvmField var keptForRestart: Long = 0
     @JvmField var eventsNotJournaled: Long = 0
     @JvmField var journalBytesDiscarded: Long = 0
+    @JvmField var downloadedSessionsSent: Long = 0
+    @JvmField var downloadedSessionsRefused: Long = 0
 }
 
 @Suppress("FunctionName")

@@ -211,6 +211,10 @@ public struct Stats: Sendable, Equatable {
     public var keptForRestart: UInt64
     public var eventsNotJournaled: UInt64
     public var journalBytesDiscarded: UInt64
+    /// Downloaded sessions the `downloaded` endpoint accepted, and refused (the reason is in
+    /// their `.failed` session event).
+    public var downloadedSessionsSent: UInt64
+    public var downloadedSessionsRefused: UInt64
 
     init(_ s: mediaedge_stats) {
         eventsQueued = s.events_queued
@@ -239,5 +243,7 @@ public struct Stats: Sendable, Equatable {
         keptForRestart = s.kept_for_restart
         eventsNotJournaled = s.events_not_journaled
         journalBytesDiscarded = s.journal_bytes_discarded
+        downloadedSessionsSent = s.downloaded_sessions_sent
+        downloadedSessionsRefused = s.downloaded_sessions_refused
     }
 }
