@@ -94,6 +94,9 @@ impl Consent {
 const MAIN_PING_RANGE: (f64, f64) = (10.0, 50.0);
 const AD_PING_RANGE: (f64, f64) = (1.0, 10.0);
 
+/// A downloaded-content tracker records one ping per this long, in ads too (what Adobe's mobile
+/// SDKs record for downloaded content), unless its configuration sets the intervals.
+pub const DOWNLOADED_PING_INTERVAL: Duration = Duration::from_secs(50);
 /// Default `native.maxConnections`: requests in flight grow with the backlog up to this (by
 /// Little's law, 16 carry 320 requests/s at a 50 ms round trip).
 pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 16;
@@ -434,6 +437,9 @@ impl Config {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrackerConfig {
     pub channel: Option<String>,
+    /// `downloadedContent`: the tracker's sessions are downloaded sessions (offline playback),
+    /// pinging every [`DOWNLOADED_PING_INTERVAL`], ads included.
+    pub downloaded: bool,
     pub main_ping_interval: Duration,
     pub ad_ping_interval: Duration,
 }
@@ -443,6 +449,7 @@ impl TrackerConfig {
     pub fn from_json(text: Option<&str>, client: &Config) -> Result<TrackerConfig> {
         let mut config = TrackerConfig {
             channel: None,
+            downloaded: false,
             main_ping_interval: client.main_ping_interval,
             ad_ping_interval: client.ad_ping_interval,
         };
@@ -450,8 +457,24 @@ impl TrackerConfig {
         crate::limits::check_len("tracker config", text.len(), crate::limits::MAX_CONFIG_BYTES)?;
         let root: Value = serde_json::from_str(text).map_err(|e| config_error("$", format!("not valid JSON: {e}")))?;
         let mut p = Problems::default();
-        if let Some(fields) = Fields::new("", &root, &["channel", "mainPingInterval", "adPingInterval"], &mut p) {
+        const KEYS: &[&str] = &["channel", "mainPingInterval", "adPingInterval", "downloadedContent"];
+        if let Some(fields) = Fields::new("", &root, KEYS, &mut p) {
             config.channel = p.take(fields.string("channel")).flatten();
+            match fields.get("downloadedContent") {
+                None => {}
+                Some(Value::Bool(on)) => config.downloaded = *on,
+                Some(v) => {
+                    p.take::<()>(Err(config_error(
+                        "downloadedContent",
+                        format!("expected true or false, got {}", describe(v)),
+                    )));
+                }
+            }
+            if config.downloaded {
+                // Recorded for later, not watched live: Adobe's downloaded-content guidance.
+                config.main_ping_interval = DOWNLOADED_PING_INTERVAL;
+                config.ad_ping_interval = DOWNLOADED_PING_INTERVAL;
+            }
             if let Some(main) =
                 p.take(fields.number_in("mainPingInterval", MAIN_PING_RANGE.0, MAIN_PING_RANGE.1)).flatten()
             {

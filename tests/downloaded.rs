@@ -217,3 +217,32 @@ fn a_207_refuses_what_it_names_and_a_400_refuses_all_with_the_reason() {
     assert_eq!(client.stats().downloaded_sessions_refused, 2);
     assert!(failures.lock().unwrap()[1].3.contains("HTTP 400: Invalid request (schema validation failed)"));
 }
+
+#[test]
+fn a_downloaded_content_tracker_records_pings_every_50_s_and_sends_the_session_whole() {
+    use mediaedge::tracker::{MediaInfo, MediaType, Metadata};
+    let emulator = Emulator::start().unwrap();
+    let client = client_with(&emulator, "");
+    let bad = client.create_tracker(Some(r#"{"downloadedContent":"yes"}"#)).err().unwrap();
+    assert_eq!(bad.message, "downloadedContent: expected true or false, got \"yes\"");
+    let tracker = client.create_tracker(Some(r#"{"downloadedContent":true}"#)).unwrap();
+    let media = MediaInfo::new("m-1", "Flight movie", 600.0, "vod", MediaType::Video).unwrap();
+    tracker.track_session_start(&media, &Metadata::new()).unwrap();
+    tracker.track_play().unwrap();
+    for second in 1..=120 {
+        tracker.update_playhead(second as f64).unwrap();
+        client.advance_clock(Duration::from_secs(1)).unwrap();
+    }
+    assert!(emulator.media_requests().is_empty(), "nothing sent while it plays");
+    assert_eq!(tracker.session_id(), None, "Adobe assigns the ID when it is sent");
+    tracker.track_complete().unwrap();
+    flush(&client);
+    let sessions = emulator.downloaded_sessions();
+    assert_eq!(sessions.len(), 1);
+    // The second play is the rules' content start (one second in), as online.
+    assert_eq!(sessions[0].actions(), ["sessionStart", "play", "play", "ping", "ping", "sessionComplete"]);
+    let playheads: Vec<i64> =
+        sessions[0].events.iter().map(|e| e["mediaCollection"]["playhead"].as_i64().unwrap()).collect();
+    assert_eq!(playheads, [0, 0, 1, 51, 101, 120], "a ping 50 s after the last event, each with its playhead");
+    assert_eq!(sessions[0].events[3]["timestamp"], json!("2026-11-28T00:00:51.000Z"));
+}

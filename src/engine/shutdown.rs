@@ -49,20 +49,32 @@ impl Engine {
                 let mut state = core.state.lock();
                 state.pinging = false;
                 // A request on the wire may have landed: it is neither sent nor unsent.
-                if std::mem::take(&mut state.in_flight) {
-                    if let Some(head) = state.outbox.pop_front() {
-                        self.budget.lock().release(head.size, head.seq);
-                        Counters::add(&self.counters.unconfirmed_shutdown, 1);
-                        after.finished_events += 1;
-                        let message = format!(
-                            "client freed while {} was on the wire: its outcome is unknown",
-                            head.event_type.action()
-                        );
-                        let mut event =
-                            self.session_event(&core, &state, SessionEventKind::Unconfirmed, message).with_count(1);
-                        event.event_type = Some(head.event_type);
-                        after.events.push(event);
+                // A downloaded session on the wire went whole: all of it is unconfirmed.
+                let on_the_wire = match (std::mem::take(&mut state.in_flight), core.mode) {
+                    (false, _) => 0,
+                    (true, crate::xdm::Mode::Downloaded) => state.outbox.len(),
+                    (true, _) => 1,
+                };
+                let on_the_wire = on_the_wire.min(state.outbox.len());
+                let heads: Vec<_> = state.outbox.drain(..on_the_wire).collect();
+                if let Some(head) = heads.first() {
+                    let mut budget = self.budget.lock();
+                    for event in &heads {
+                        budget.release(event.size, event.seq);
                     }
+                    drop(budget);
+                    Counters::add(&self.counters.unconfirmed_shutdown, heads.len() as u64);
+                    after.finished_events += heads.len();
+                    let what = match core.mode {
+                        crate::xdm::Mode::Downloaded => format!("the downloaded session ({} events)", heads.len()),
+                        _ => head.event_type.action().to_string(),
+                    };
+                    let message = format!("client freed while {what} was on the wire: its outcome is unknown");
+                    let mut event = self
+                        .session_event(&core, &state, SessionEventKind::Unconfirmed, message)
+                        .with_count(heads.len());
+                    event.event_type = (heads.len() == 1).then_some(head.event_type);
+                    after.events.push(event);
                 }
                 let queued = state.outbox.len();
                 let dropped = self.drop_queued(&mut state, DropReason::Shutdown, &mut after);

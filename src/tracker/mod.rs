@@ -220,9 +220,14 @@ impl TrackerCore {
         for output in outputs {
             match output {
                 Output::StartSession(emitted) => {
-                    let prepared = prepare(engine, emitted, Position::Start).map_err(|e| (e, false))?;
-                    let mut core = SessionCore::new(0, Mode::Automatic, None, None);
+                    let prepared =
+                        prepare(engine, emitted, Position::Start, state.rules.mode()).map_err(|e| (e, false))?;
+                    let mode = state.rules.mode();
+                    let mut core = SessionCore::new(0, mode, None, None);
                     core.tracker_managed = true;
+                    if mode == Mode::Downloaded {
+                        core.state.get_mut().backend = crate::session::Backend::Downloaded;
+                    }
                     // A restart (idle, 24 h) must not overtake the previous session's end.
                     let before = state.session.take().or_else(|| state.previous.take());
                     core.state.get_mut().waits_for = before.as_ref().map(Arc::downgrade);
@@ -241,7 +246,8 @@ impl TrackerCore {
                 Output::Event(emitted) => {
                     let ends = emitted.event_type.ends_session();
                     if let Some(session) = state.session.clone() {
-                        let prepared = prepare(engine, emitted, Position::Later).map_err(|e| (e, true))?;
+                        let prepared =
+                            prepare(engine, emitted, Position::Later, state.rules.mode()).map_err(|e| (e, true))?;
                         engine.enqueue_event(&session, prepared).map_err(|e| (e, true))?;
                     }
                     if ends {
@@ -299,12 +305,16 @@ impl TrackerCore {
 
 /// Turns an event of the rules into a checked event: configuration defaults filled in and
 /// every required field checked, as for any caller's event.
-fn prepare(engine: &Engine, emitted: Emitted, position: Position) -> Result<Prepared> {
-    let Emitted { event_type, media, playhead, wall_ms } = emitted;
+fn prepare(engine: &Engine, emitted: Emitted, position: Position, mode: Mode) -> Result<Prepared> {
+    let Emitted { event_type, mut media, playhead, wall_ms } = emitted;
+    if mode == Mode::Downloaded {
+        // Recorded with the event: no callback reads it later.
+        media.insert("playhead".into(), Value::from(playhead));
+    }
     let mut doc = Map::new();
     doc.insert("eventType".into(), Value::from(event_type.xdm_name()));
     doc.insert("timestamp".into(), Value::from(format_timestamp(wall_ms)));
     doc.insert("mediaCollection".into(), Value::Object(media));
     let details = PlayerDetails { playhead: playhead as f64, ..PlayerDetails::default() };
-    xdm::prepare(doc, position, Mode::Automatic, || Some(details), engine.config())
+    xdm::prepare(doc, position, mode, || Some(details), engine.config())
 }

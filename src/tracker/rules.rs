@@ -117,6 +117,15 @@ impl Rules {
         self.media.is_some()
     }
 
+    /// The mode of the sessions the tracker opens.
+    pub fn mode(&self) -> crate::xdm::Mode {
+        if self.settings.downloaded {
+            crate::xdm::Mode::Downloaded
+        } else {
+            crate::xdm::Mode::Automatic
+        }
+    }
+
     /// Back to no session, keeping the settings.
     pub fn reset(&mut self) {
         *self = Rules::new(self.settings.clone());
@@ -510,6 +519,7 @@ mod tests {
     fn rules() -> Rules {
         Rules::new(TrackerConfig {
             channel: None,
+            downloaded: false,
             main_ping_interval: Duration::from_secs(10),
             ad_ping_interval: Duration::from_secs(1),
         })
