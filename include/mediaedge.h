@@ -955,6 +955,22 @@ enum mediaedge_status mediaedge_session_new_manual(const struct mediaedge_client
                                                    struct mediaedge_session **out);
 
 /**
+ * Starts a downloaded session (offline playback) and records its sessionStart (which must
+ * carry `mediaCollection.playhead`). Every later event carries its own `playhead` (and may
+ * carry the `timestamp` it happened at; the library stamps the time of the call otherwise)
+ * and no `sessionID`: Adobe assigns one when the session is sent. Nothing is sent while it
+ * plays. Once its sessionEnd or sessionComplete is sent (or the handle freed, which ends it at
+ * the last playhead), the whole session goes to the `downloaded` endpoint in one request with
+ * other finished ones, retried until the Edge answers, across restarts with
+ * `native.storageDir`. MEDIAEDGE_SESSION_ENDED reports it accepted; MEDIAEDGE_SESSION_FAILED
+ * refused, with Adobe's reason. `mediaedge_session_id` returns MEDIAEDGE_ERR_WRONG_STATE.
+ * On success `*out` receives a session the caller owns (free with `mediaedge_session_free`).
+ */
+enum mediaedge_status mediaedge_session_new_downloaded(const struct mediaedge_client *client,
+                                                       const char *start_xdm_json,
+                                                       struct mediaedge_session **out);
+
+/**
  * Validates an xdm event (`{"eventType":"media.play","mediaCollection":{…}}`), stamps its time
  * and an `_id` (a UUID, the same on every retry of the event; one you set is kept) and queues
  * it; never waits on the network. A rejected event returns

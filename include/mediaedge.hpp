@@ -321,6 +321,12 @@ public:
         detail::check(mediaedge_session_new_manual(get(), start_xdm.c_str(), &s));
         return Session(s);
     }
+    /* Offline playback: recorded, sent whole once it ends (mediaedge_session_new_downloaded). */
+    Session start_downloaded(const std::string &start_xdm) {
+        mediaedge_session *s = nullptr;
+        detail::check(mediaedge_session_new_downloaded(get(), start_xdm.c_str(), &s));
+        return Session(s);
+    }
     Tracker create_tracker(const std::optional<std::string> &config_json = std::nullopt) {
         mediaedge_tracker *t = nullptr;
         detail::check(mediaedge_tracker_new(get(), config_json ? config_json->c_str() : nullptr, &t));

@@ -97,6 +97,31 @@ pub extern "C" fn mediaedge_session_new_manual(
     })
 }
 
+/// Starts a downloaded session (offline playback) and records its sessionStart (which must
+/// carry `mediaCollection.playhead`). Every later event carries its own `playhead` (and may
+/// carry the `timestamp` it happened at; the library stamps the time of the call otherwise)
+/// and no `sessionID`: Adobe assigns one when the session is sent. Nothing is sent while it
+/// plays. Once its sessionEnd or sessionComplete is sent (or the handle freed, which ends it at
+/// the last playhead), the whole session goes to the `downloaded` endpoint in one request with
+/// other finished ones, retried until the Edge answers, across restarts with
+/// `native.storageDir`. MEDIAEDGE_SESSION_ENDED reports it accepted; MEDIAEDGE_SESSION_FAILED
+/// refused, with Adobe's reason. `mediaedge_session_id` returns MEDIAEDGE_ERR_WRONG_STATE.
+/// On success `*out` receives a session the caller owns (free with `mediaedge_session_free`).
+#[no_mangle]
+pub extern "C" fn mediaedge_session_new_downloaded(
+    client: *const mediaedge_client,
+    start_xdm_json: *const c_char,
+    out: *mut *mut mediaedge_session,
+) -> mediaedge_status {
+    ffi_boundary!({
+        require_out(out, "out")?;
+        // SAFETY: NULL or a live client handle; NULL or a NUL-terminated string.
+        let (client, start) =
+            unsafe { (borrow(client, "client")?, str_in(start_xdm_json, "start_xdm_json", MAX_XDM_BYTES)?) };
+        hand_out(client.client.start_downloaded(start)?, out)
+    })
+}
+
 /// Validates an xdm event (`{"eventType":"media.play","mediaCollection":{…}}`), stamps its time
 /// and an `_id` (a UUID, the same on every retry of the event; one you set is kept) and queues
 /// it; never waits on the network. A rejected event returns

@@ -310,6 +310,51 @@ static void test_journal_replay(void) {
     CHECK(rmdir(dir) == 0);
 }
 
+/* A downloaded session through the C ABI: recorded, nothing sent while it plays, sent whole to
+ * the emulator's downloaded endpoint once it completes, reported ENDED. */
+static void test_downloaded_session(void) {
+    char config[512];
+    static char sessions[1 << 16];
+    size_t needed = 0;
+    char id[64];
+    mediaedge_client *client = NULL;
+    mediaedge_session *session = NULL;
+    mediaedge_stats stats;
+    counters events;
+    memset(&events, 0, sizeof events);
+    reset_emulator();
+    config_for(config, sizeof config, "");
+    CHECK_STATUS(mediaedge_client_new_with_manual_clock(config, 1795824000000LL, &client), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_client_set_event_callback(client, event_cb, &events, release_cb), MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_session_new_downloaded(client, START, &session), MEDIAEDGE_ERR_INVALID_EVENT);
+    CHECK(strcmp(mediaedge_last_error_message(), "mediaCollection.playhead: required") == 0);
+    CHECK_STATUS(mediaedge_session_new_downloaded(
+                     client, "{\"mediaCollection\":{\"playhead\":0,\"sessionDetails\":{\"name\":\"d\",\"length\":9,\"contentType\":\"vod\"}}}",
+                     &session),
+                 MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_session_id(session, id, sizeof id, &needed), MEDIAEDGE_ERR_WRONG_STATE);
+    CHECK_STATUS(mediaedge_session_send(session, "{\"eventType\":\"media.play\",\"mediaCollection\":{\"playhead\":0}}"),
+                 MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_session_send(session, "{\"eventType\":\"media.play\",\"mediaCollection\":{\"playhead\":1,\"sessionID\":\"s\"}}"),
+                 MEDIAEDGE_ERR_INVALID_EVENT);
+    CHECK_STATUS(mediaedge_client_flush(client, 5000), MEDIAEDGE_OK);
+    CHECK(count_action("downloaded") == 0);
+    CHECK_STATUS(mediaedge_session_send(session,
+                                        "{\"eventType\":\"media.sessionComplete\",\"timestamp\":\"2026-11-28T00:00:09.000Z\","
+                                        "\"mediaCollection\":{\"playhead\":9}}"),
+                 MEDIAEDGE_OK);
+    CHECK_STATUS(mediaedge_client_flush(client, 5000), MEDIAEDGE_OK);
+    CHECK(count_action("downloaded") == 1);
+    CHECK(events.ended == 1);
+    CHECK_STATUS(mediaedge_client_get_stats(client, &stats), MEDIAEDGE_OK);
+    CHECK(stats.downloaded_sessions_sent == 1 && stats.downloaded_sessions_refused == 0 && stats.events_sent == 3);
+    CHECK(emulator_get("/__emulator/downloaded", sessions, sizeof sessions) != NULL);
+    CHECK(strstr(sessions, "\"media.sessionComplete\"") != NULL);
+    CHECK(strstr(sessions, "2026-11-28T00:00:09.000Z") != NULL);
+    mediaedge_session_free(session);
+    mediaedge_client_free(client);
+}
+
 /* A whole tracker scenario through the header, on a manual clock: chapter, play with pings,
  * a mid-roll of one ad, rule violations, metadata, QoE, complete. */
 static void test_location_hint(void) {
@@ -455,6 +500,7 @@ int main(int argc, char **argv) {
     test_manual_session();
     test_consent_stats_and_unsent_on_free();
     test_journal_replay();
+    test_downloaded_session();
     test_tracker_scenario();
     test_location_hint();
 

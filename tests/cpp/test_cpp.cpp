@@ -177,6 +177,27 @@ static void manual_session_and_moves() {
     CHECK(moved.try_send(R"({"eventType":"media.play"})") == MEDIAEDGE_ERR_SESSION_ENDED);
 }
 
+// Offline playback: a downloaded session and a downloaded-content tracker, each sent whole to
+// the downloaded endpoint once it ends, nothing before.
+static void downloaded_session_and_tracker() {
+    reset_emulator();
+    auto client = mediaedge::Client::with_manual_clock(config(), 1795824000000LL);
+    auto session = client.start_downloaded(R"({"mediaCollection":{"playhead":0,"sessionDetails":{"name":"d","length":5,"contentType":"vod"}}})");
+    session.send(R"({"eventType":"media.play","mediaCollection":{"playhead":0}})");
+    client.flush(5s);
+    CHECK(count(timeline(), "downloaded") == 0);
+    session.send(R"({"eventType":"media.sessionComplete","mediaCollection":{"playhead":5}})");
+    auto tracker = client.create_tracker(R"({"downloadedContent":true})");
+    mediaedge::Media media("cpp-offline", "Offline", 60);
+    tracker.track_session_start(media, nullptr);
+    tracker.track_play();
+    tracker.track_complete();
+    client.flush(5s);
+    CHECK(session.phase() == MEDIAEDGE_PHASE_ENDED);
+    CHECK(count(timeline(), "downloaded") >= 1);
+    CHECK(client.stats().downloaded_sessions_sent == 2);
+}
+
 static void tracker_scenario() {
     reset_emulator();
     auto client = mediaedge::Client::with_manual_clock(config(), 1795824000000LL);
@@ -232,6 +253,7 @@ int main(int argc, char **argv) {
     location_hint_set_read_and_cleared();
     automatic_session_with_callbacks_and_raii();
     manual_session_and_moves();
+    downloaded_session_and_tracker();
     tracker_scenario();
     std::printf("%d passed, %d failed\n", checks - failures, failures);
     return failures == 0 ? 0 : 1;

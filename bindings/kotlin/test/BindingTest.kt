@@ -154,6 +154,23 @@ fun journalReplay() {
     dir.deleteRecursively()
 }
 
+// Offline playback: a downloaded session goes whole, once it ends, to the downloaded endpoint.
+fun downloadedSession() {
+    resetEmulator()
+    Client.withManualClock(config(), 1795824000000L).use { client ->
+        client.createDownloadedSession("""{"mediaCollection":{"playhead":0,"sessionDetails":{"name":"d","length":5,"contentType":"vod"}}}""").use { s ->
+            s.send("""{"eventType":"media.play","mediaCollection":{"playhead":0}}""")
+            client.flush()
+            check(count(timeline(), "downloaded") == 0, "nothing sent while it plays")
+            s.send("""{"eventType":"media.sessionComplete","mediaCollection":{"playhead":5}}""")
+            client.flush()
+        }
+        val stats = client.stats()
+        check(stats.downloadedSessionsSent == 1L && stats.downloadedSessionsRefused == 0L && stats.eventsSent == 3L, "downloaded: $stats")
+    }
+    check(count(timeline(), "downloaded") == 1, "one downloaded request:\n${timeline()}")
+}
+
 fun trackerScenario() {
     resetEmulator()
     Client.withManualClock(config(), 1795824000000L).use { client ->
@@ -211,6 +228,7 @@ fun main(args: Array<String>) {
     automaticSessionAndCallbacks()
     manualSessionAndErrors()
     journalReplay()
+    downloadedSession()
     trackerScenario()
     cleanerReclaimsForgottenHandles()
     println("${checks - failures} passed, $failures failed")

@@ -226,6 +226,14 @@ class Client private constructor(pointer: Pointer) : Handle(pointer, { Lib.nativ
     /** A manual session: put `playhead` and `sessionID` in every event yourself. */
     fun createManualSession(startXdm: String): Session = Session(create { Lib.native.mediaedge_session_new_manual(ptr, startXdm, it) })
 
+    /**
+     * A downloaded session (offline playback): every event carries its own `playhead` and no
+     * `sessionID`; nothing is sent while it plays, and the whole session goes to Adobe's
+     * `downloaded` endpoint once it ends. A tracker does the same with `{"downloadedContent":true}`.
+     */
+    fun createDownloadedSession(startXdm: String): Session =
+        Session(create { Lib.native.mediaedge_session_new_downloaded(ptr, startXdm, it) })
+
     /** A tracker (Adobe's media tracker API); [configJson] may set channel and ping intervals. */
     fun createTracker(configJson: String? = null): Tracker = Tracker(create { Lib.native.mediaedge_tracker_new(ptr, configJson, it) })
 

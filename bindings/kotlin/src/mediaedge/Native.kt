@@ -103,6 +103,7 @@ internal interface NativeLib : Library {
         startXdm: String, out: PointerByReference
     ): Int
     fun mediaedge_session_new_manual(client: Pointer, startXdm: String, out: PointerByReference): Int
+    fun mediaedge_session_new_downloaded(client: Pointer, startXdm: String, out: PointerByReference): Int
     fun mediaedge_session_send(session: Pointer, xdm: String): Int
     fun mediaedge_session_id(session: Pointer, buf: Pointer?, len: Long, needed: LongByReference?): Int
     fun mediaedge_session_wait_id(session: Pointer, timeoutMs: Int, buf: Pointer?, len: Long, needed: LongByReference?): Int

@@ -248,6 +248,31 @@ public final class ManualSession: Session, @unchecked Sendable {
     }
 }
 
+/// A downloaded session (offline playback): every event carries its own playhead (and, if you
+/// give one, the time it happened), none a session ID; nothing is sent while it plays. Once it
+/// ends (`.sessionEnd`, `.sessionComplete`, or the last reference dropped) the whole session goes
+/// to Adobe's `downloaded` endpoint, which assigns its ID; `currentSessionID` throws
+/// `.wrongState`. A tracker does the same with `{"downloadedContent": true}`.
+public final class DownloadedSession: Session, @unchecked Sendable {
+    /// Starts a session with a typed sessionStart at `playhead`.
+    public convenience init(client: Client, start: SessionStart, playhead: Double = 0) throws(MediaEdgeError) {
+        try self.init(client: client, startXDM: try start.xdm(playhead: playhead))
+    }
+
+    /// The same with the sessionStart's xdm object (which must carry
+    /// `mediaCollection.playhead`) as JSON text.
+    public init(client: Client, startXDM: String) throws(MediaEdgeError) {
+        var out: OpaquePointer?
+        try check(mediaedge_session_new_downloaded(client.handle, startXDM, &out))
+        super.init(handle: out!, client: client)
+    }
+
+    /// Records a typed event at `playhead`.
+    public func send(_ event: MediaEvent, playhead: Double) throws(MediaEdgeError) {
+        try send(xdm: event.xdm(playhead: playhead, sessionID: nil))
+    }
+}
+
 /// Reads a backend session ID: `nil` while the library says it is not ready.
 func readID(_ call: (UnsafeMutablePointer<CChar>, Int, UnsafeMutablePointer<Int>) -> mediaedge_status) throws(MediaEdgeError) -> String? {
     do {

@@ -75,6 +75,24 @@ import Testing
         #expect(sent[2].media["playhead"] as? Int == 7)
     }
 
+    @Test func aDownloadedSessionGoesWholeOnceItEnds() async throws {
+        let ds = Emulator.datastream()
+        let client = try Client.withManualClock(configuration: Emulator.configuration(ds), startUnixMs: clockStart)
+        let session = try DownloadedSession(client: client, start: SessionStart(name: "offline", length: 60))
+        try session.send(.play, playhead: 0)
+        try session.send(.pauseStart, playhead: 12)
+        #expect(throws: MediaEdgeError.self) { _ = try session.currentSessionID }
+        try await client.flush()
+        #expect(try Emulator.requests(ds).isEmpty, "nothing sent while it plays")
+        try session.send(.sessionComplete, playhead: 60)
+        try await client.flush()
+        let sent = try Emulator.requests(ds)
+        #expect(sent.map(\.action) == ["downloaded"])
+        #expect(session.phase == .ended)
+        let stats = try client.stats()
+        #expect(stats.downloadedSessionsSent == 1 && stats.eventsSent == 4)
+    }
+
     @Test func automaticSessionPingsInVirtualTime() async throws {
         let ds = Emulator.datastream()
         let client = try Client.withManualClock(configuration: Emulator.configuration(ds), startUnixMs: clockStart)
