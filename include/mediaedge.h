@@ -753,7 +753,8 @@ enum mediaedge_status mediaedge_client_send_event(const struct mediaedge_client 
  * left; `mediaedge_client_get_stats` has the figures) if time ran out. Events held while
  * consent is "pending" are not sent, so a flush then waits out its timeout. On a manual clock,
  * retries wait for the clock, so flush does not wait them out: see
- * `mediaedge_client_wait_idle`.
+ * `mediaedge_client_wait_idle`. A downloaded session's events count once it has ended (while
+ * it plays, nothing of it can be sent, so flush does not wait for it).
  */
 enum mediaedge_status mediaedge_client_flush(const struct mediaedge_client *client,
                                              uint32_t timeout_ms);

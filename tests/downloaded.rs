@@ -246,3 +246,21 @@ fn a_downloaded_content_tracker_records_pings_every_50_s_and_sends_the_session_w
     assert_eq!(playheads, [0, 0, 1, 51, 101, 120], "a ping 50 s after the last event, each with its playhead");
     assert_eq!(sessions[0].events[3]["timestamp"], json!("2026-11-28T00:00:51.000Z"));
 }
+
+#[test]
+fn consent_out_drops_downloaded_sessions_playing_or_waiting_and_leaves_nothing_pending() {
+    let emulator = Emulator::start().unwrap();
+    let client = client_with(&emulator, "");
+    client.set_consent(mediaedge::Consent::Pending);
+    let playing = client.start_downloaded(START).unwrap();
+    playing.send(&at("play", 0, 1_000)).unwrap();
+    let ended = client.start_downloaded(START).unwrap();
+    ended.send(&at("sessionEnd", 3, 3_000)).unwrap();
+    client.set_consent(mediaedge::Consent::Out);
+    let stats = client.stats();
+    assert_eq!((stats.events_queued, stats.dropped_consent, stats.events_pending), (4, 4, 0));
+    assert_eq!((playing.phase(), ended.phase()), (Phase::Failed, Phase::Failed));
+    client.set_consent(mediaedge::Consent::In);
+    flush(&client);
+    assert!(emulator.media_requests().is_empty());
+}

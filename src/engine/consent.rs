@@ -41,6 +41,9 @@ impl Engine {
                 self.kick_downloads();
             }
             Consent::Out => {
+                // Finished downloaded sessions waiting for a request are closed below with
+                // every other session; the list lets them go.
+                self.forget_waiting_downloads();
                 for core in self.table.all() {
                     let mut after = AfterUnlock::forgetting_session(Release::Player);
                     {

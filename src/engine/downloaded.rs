@@ -130,6 +130,12 @@ impl Engine {
         }
     }
 
+    /// Consent "out": nothing waiting will be sent (the sessions themselves are closed with the
+    /// others).
+    pub(super) fn forget_waiting_downloads(&self) {
+        self.downloads.waiting.lock().clear();
+    }
+
     /// The carrier's retry timer fired.
     pub(super) fn retry_downloads(&self) {
         self.delivery.push(Arc::clone(&self.downloads.carrier));

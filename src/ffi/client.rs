@@ -147,7 +147,8 @@ pub extern "C" fn mediaedge_client_send_event(
 /// left; `mediaedge_client_get_stats` has the figures) if time ran out. Events held while
 /// consent is "pending" are not sent, so a flush then waits out its timeout. On a manual clock,
 /// retries wait for the clock, so flush does not wait them out: see
-/// `mediaedge_client_wait_idle`.
+/// `mediaedge_client_wait_idle`. A downloaded session's events count once it has ended (while
+/// it plays, nothing of it can be sent, so flush does not wait for it).
 #[no_mangle]
 pub extern "C" fn mediaedge_client_flush(client: *const mediaedge_client, timeout_ms: u32) -> mediaedge_status {
     ffi_boundary!({
