@@ -6,7 +6,8 @@
  * stall, a stretch of plain playback (main pings), a mid-roll ad break with two ads (ad pings
  * every second), a second chapter with a bitrate change, then complete. The data agree: the
  * content is 22 s, the chapters cover 0-18 s and 18-22 s, the ad break sits at 18 s, and the
- * session completes at 22 s.
+ * session completes at 22 s. Then the same film as watched offline earlier: a downloaded session,
+ * recorded event by event with its own playheads and sent whole, in one request, once it ends.
  *
  * usage: simple_player EDGE_BASE_URL      e.g. simple_player http://127.0.0.1:8080
  */
@@ -82,6 +83,7 @@ int main(int argc, char **argv) {
     char config[1024];
     mediaedge_client *client = NULL;
     mediaedge_session *session = NULL;
+    mediaedge_session *offline = NULL;
     player p;
     int failures = 0;
     mediaedge_status status;
@@ -170,6 +172,23 @@ int main(int argc, char **argv) {
     failures += send_event(session, "{\"eventType\":\"media.chapterComplete\"}");
     failures += send_event(session, "{\"eventType\":\"media.sessionComplete\"}");
     printf("[player] complete\n");
+
+    printf("[player] an offline viewing, recorded as a downloaded session and sent once it ends\n");
+    status = mediaedge_session_new_downloaded(
+        client,
+        "{\"mediaCollection\":{\"playhead\":0,\"sessionDetails\":{\"name\":\"big-buck-bunny\",\"friendlyName\":"
+        "\"Big Buck Bunny\",\"length\":22,\"contentType\":\"vod\",\"streamType\":\"video\"}}}",
+        &offline);
+    if (status != MEDIAEDGE_OK) {
+        fprintf(stderr, "[player] downloaded session: %s\n", mediaedge_last_error_message());
+        failures++;
+    } else {
+        failures += send_event(offline, "{\"eventType\":\"media.play\",\"mediaCollection\":{\"playhead\":0}}");
+        failures += send_event(offline, "{\"eventType\":\"media.pauseStart\",\"mediaCollection\":{\"playhead\":7}}");
+        failures += send_event(offline, "{\"eventType\":\"media.play\",\"mediaCollection\":{\"playhead\":7}}");
+        failures += send_event(offline, "{\"eventType\":\"media.sessionComplete\",\"mediaCollection\":{\"playhead\":22}}");
+        mediaedge_session_free(offline);
+    }
 
     status = mediaedge_client_flush(client, 5000);
     if (status != MEDIAEDGE_OK) {

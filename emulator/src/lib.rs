@@ -243,6 +243,18 @@ impl Recorded {
                 line.push_str(&format!("  {label}={}", media[key]));
             }
         }
+        if self.action == "downloaded" {
+            // One line per session the request carried: its events, in order.
+            for (i, element) in self.body["events"].as_array().into_iter().flatten().enumerate() {
+                let types: Vec<&str> = element["xdm"]["mediaDownloadedEvents"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|e| e["mediaEventType"].as_str().unwrap_or("?").trim_start_matches("media."))
+                    .collect();
+                line.push_str(&format!("\n          session {i}: {}", types.join(" ")));
+            }
+        }
         if self.faulted {
             line.push_str("  [fault]");
         }
