@@ -63,17 +63,6 @@
 
 
 /**
- * At most this many sessions in one request…
- */
-#define MAX_BATCH_SESSIONS 16
-
-/**
- * …and no more than about this many bytes of their events (a single larger session still goes,
- * alone).
- */
-#define MAX_BATCH_BYTES (512 * 1024)
-
-/**
  * `qoe_fields` bit: `bitrate` is set.
  */
 #define MEDIAEDGE_QOE_BITRATE 1
@@ -142,31 +131,6 @@
  * Longest location hint.
  */
 #define MEDIAEDGE_MAX_LOCATION_HINT_BYTES 64
-
-/**
- * Length and checksum.
- */
-#define FRAME_BYTES (4 + 8)
-
-/**
- * No record is larger: an event's document is limited far below this (limits.rs). A length
- * above it is damage.
- */
-#define MAX_PAYLOAD (4 << 20)
-
-/**
- * A session's mode in its `Start` record.
- */
-#define MANUAL 0
-
-#define AUTOMATIC 1
-
-#define DOWNLOADED 2
-
-/**
- * An event's flag: it ends its session (sessionEnd, sessionComplete).
- */
-#define ENDS_SESSION 1
 
 /**
  * The outcome of every fallible call. On anything but `MEDIAEDGE_OK`,

@@ -36,10 +36,10 @@ use crate::xdm::Mode;
 /// The carrier's key: no session has it (keys count up from 1).
 pub(super) const CARRIER_KEY: u64 = u64::MAX;
 /// At most this many sessions in one request…
-pub const MAX_BATCH_SESSIONS: usize = 16;
+pub(crate) const MAX_BATCH_SESSIONS: usize = 16;
 /// …and no more than about this many bytes of their events (a single larger session still goes,
 /// alone).
-pub const MAX_BATCH_BYTES: usize = 512 * 1024;
+pub(crate) const MAX_BATCH_BYTES: usize = 512 * 1024;
 
 pub(super) struct Downloads {
     pub carrier: Arc<SessionCore>,

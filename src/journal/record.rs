@@ -12,10 +12,10 @@ use std::ops::Range;
 /// The file's first bytes; another header means another format (or no journal at all).
 pub const HEADER: &[u8] = b"mediaedge journal 1\n";
 /// Length and checksum.
-pub const FRAME_BYTES: usize = 4 + 8;
+pub(crate) const FRAME_BYTES: usize = 4 + 8;
 /// No record is larger: an event's document is limited far below this (limits.rs). A length
 /// above it is damage.
-pub const MAX_PAYLOAD: usize = 4 << 20;
+pub(crate) const MAX_PAYLOAD: usize = 4 << 20;
 
 const START: u8 = 1;
 const SESSION_ID: u8 = 2;
@@ -25,9 +25,9 @@ const CLOSED: u8 = 5;
 const PROGRESS: u8 = 6;
 
 /// A session's mode in its `Start` record.
-pub const MANUAL: u8 = 0;
-pub const AUTOMATIC: u8 = 1;
-pub const DOWNLOADED: u8 = 2;
+pub(crate) const MANUAL: u8 = 0;
+pub(crate) const AUTOMATIC: u8 = 1;
+pub(crate) const DOWNLOADED: u8 = 2;
 
 /// An event's flag: it ends its session (sessionEnd, sessionComplete).
 pub const ENDS_SESSION: u8 = 1;
