@@ -53,9 +53,8 @@ pub struct EventRecord<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Record<'a> {
-    /// A session begins, in `mode` ([`MANUAL`], [`AUTOMATIC`], [`DOWNLOADED`]). An automatic
-    /// one may be resumed with `start_xdm` (its
-    /// sessionStart document, as JSON) if the backend loses it.
+    /// A session begins, in `mode` (`MANUAL`, `AUTOMATIC`, `DOWNLOADED`). An automatic one may
+    /// be resumed with `start_xdm` (its sessionStart document, as JSON) if the backend loses it.
     Start {
         jid: u64,
         mode: u8,

@@ -13,8 +13,9 @@ public final class Tracker: Sendable {
     nonisolated(unsafe) let handle: OpaquePointer
     public let client: Client
 
-    /// A tracker; `configuration` (JSON text) may set `channel`, `mainPingInterval` (10–50 s)
-    /// and `adPingInterval` (1–10 s) for this tracker.
+    /// A tracker; `configuration` (JSON text) may set `channel`, `mainPingInterval` (10–50 s),
+    /// `adPingInterval` (1–10 s) and `downloadedContent` (offline playback: its sessions are
+    /// downloaded sessions, pinging every 50 s and sent whole once they end) for this tracker.
     public init(client: Client, configuration json: String? = nil) throws(MediaEdgeError) {
         var out: OpaquePointer?
         try check(mediaedge_tracker_new(client.handle, json, &out))
@@ -23,11 +24,15 @@ public final class Tracker: Sendable {
     }
 
     /// The same with typed settings; `nil` keeps the client's.
-    public convenience init(client: Client, channel: String? = nil, mainPingInterval: Int? = nil, adPingInterval: Int? = nil) throws(MediaEdgeError) {
+    public convenience init(
+        client: Client, channel: String? = nil, mainPingInterval: Int? = nil, adPingInterval: Int? = nil,
+        downloadedContent: Bool = false
+    ) throws(MediaEdgeError) {
         var fields: [(String, JSON)] = []
         fields.add("channel", channel.map(JSON.string))
         fields.add("mainPingInterval", mainPingInterval.map(JSON.integer))
         fields.add("adPingInterval", adPingInterval.map(JSON.integer))
+        fields.add("downloadedContent", downloadedContent ? JSON.bool(true) : nil)
         try self.init(client: client, configuration: fields.isEmpty ? nil : JSON.object(fields).text)
     }
 

@@ -46,6 +46,22 @@ import Testing
         #expect(sent[13].media["errorDetails"].map(canonical) == canonical(json: #"{"name":"net-3","source":"player"}"#))
     }
 
+    @Test func aDownloadedContentTrackerSendsItsSessionWholeOnceItCompletes() async throws {
+        let ds = Emulator.datastream()
+        let client = try Client.withManualClock(configuration: Emulator.configuration(ds), startUnixMs: clockStart)
+        let tracker = try Tracker(client: client, downloadedContent: true)
+        try tracker.trackSessionStart(Media(id: "offline-1", name: "Offline", length: 60, streamType: .vod, prerollWaitingTime: .zero))
+        try tracker.trackPlay()
+        try tracker.updatePlayhead(30)
+        try client.advanceClock(by: .seconds(30))
+        try await client.waitIdle()
+        #expect(try Emulator.requests(ds).isEmpty, "nothing sent while it plays")
+        try tracker.trackComplete()
+        try await client.flush()
+        #expect(try Emulator.requests(ds).map(\.action) == ["downloaded"])
+        #expect(try client.stats().downloadedSessionsSent == 1)
+    }
+
     @Test func aCallTheRulesForbidThrowsRuleViolationAndIsReported() async throws {
         let ds = Emulator.datastream()
         let client = try Client(configuration: Emulator.configuration(ds))
