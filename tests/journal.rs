@@ -34,11 +34,13 @@ fn outage(emulator: &Emulator) {
     emulator.push_fault(Fault::status(None, 503, 1000));
 }
 
-/// Waits until the emulator has answered `count` requests, so none is on the wire when the
-/// client is freed (its outcome would be unknown, and the next client would send it again).
-fn answered(emulator: &Emulator, count: usize) {
+/// Waits until the emulator has answered `count` requests and the client has read the answers,
+/// so none is on the wire when the client is freed (its outcome would be unknown: reported as
+/// UNCONFIRMED rather than kept).
+fn answered(emulator: &Emulator, client: &Client, count: usize) {
     let seen = emulator.wait_for_requests(count, std::time::Duration::from_secs(10));
     assert!(seen.len() >= count, "{} requests answered, expected {count}", seen.len());
+    client.wait_idle(std::time::Duration::from_secs(10)).expect("the answers read");
 }
 
 fn ids(requests: &[Recorded]) -> Vec<String> {
@@ -60,7 +62,7 @@ fn what_a_client_could_not_deliver_the_next_one_sends_in_order_with_its_ids_and_
     first.advance_clock(std::time::Duration::from_millis(1500)).unwrap();
     player.set(31.0);
     session.send(r#"{"_id":"mine-2","eventType":"media.pauseStart"}"#).unwrap();
-    answered(&emulator, 2);
+    answered(&emulator, &first, 2);
     // The free ends the session (sessionEnd queued) and, with nowhere to send, keeps it all.
     drop(session);
     let stats = first.shutdown(std::time::Duration::ZERO);
@@ -104,7 +106,7 @@ fn a_session_whose_start_never_went_out_starts_when_it_is_replayed() {
     outage(&emulator);
     let first = client(&emulator, &dir, "");
     let session = first.start_manual(MANUAL_START).unwrap();
-    answered(&emulator, 1);
+    answered(&emulator, &first, 1);
     drop(session);
     drop(first);
     emulator.clear_faults();
@@ -128,7 +130,7 @@ fn a_damaged_tail_is_cut_and_counted_and_what_came_before_is_sent() {
     let first = client(&emulator, &dir, "");
     let session = first.start_automatic("p1", Player::new(), START_XDM).unwrap();
     session.send(&event("play")).unwrap();
-    answered(&emulator, 1);
+    answered(&emulator, &first, 1);
     drop(session);
     drop(first);
     let journal = dir.join("journal");
@@ -151,7 +153,7 @@ fn a_damaged_tail_is_cut_and_counted_and_what_came_before_is_sent() {
     outage(&emulator);
     let third = client(&emulator, &dir, "");
     let session = third.start_manual(MANUAL_START).unwrap();
-    answered(&emulator, 1);
+    answered(&emulator, &third, 1);
     drop(session);
     drop(third);
     let mut bytes = std::fs::read(&journal).unwrap();

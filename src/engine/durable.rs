@@ -46,7 +46,12 @@ impl Engine {
     /// Journals an event as it joins its session's FIFO (under the session lock, so the file
     /// keeps the FIFO's order). An event that cannot be journaled is counted and sent anyway.
     pub(super) fn journal_event(&self, state: &mut SessionState, outgoing: &mut Outgoing) {
-        let (Some(journal), Some(jid)) = (&self.journal, state.journal) else { return };
+        let Some(journal) = &self.journal else { return };
+        let Some(jid) = state.journal else {
+            // Its session's Start record could not be written (the journal was full or off).
+            Counters::add(&self.counters.events_not_journaled, 1);
+            return;
+        };
         let n = state.journal_next;
         let (body, session_id_at, timestamp) = outgoing.body.parts();
         let record = Record::Event(EventRecord {
