@@ -190,6 +190,8 @@ fn a_full_journal_counts_the_events_it_could_not_keep_and_still_sends_them() {
         assert!(sent < 200, "64 KiB hold fewer than 200 events of 1 KiB");
     }
     emulator.clear_faults();
+    // The failed attempt's answer read (its retry armed) before the clock moves past the retry.
+    client.wait_idle(std::time::Duration::from_secs(10)).unwrap();
     client.advance_clock(std::time::Duration::from_secs(60)).unwrap();
     flush(&client);
     let stats = client.stats();
