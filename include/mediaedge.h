@@ -261,7 +261,8 @@ typedef enum mediaedge_session_event_kind {
   /**
    * The client was freed at its deadline while one event of this session (`event_type`) was
    * on the wire: its outcome is unknown (it may have landed), so it is counted in
-   * `unconfirmed_shutdown`, not as sent or unsent. `count` is 1.
+   * `unconfirmed_shutdown`, not as sent or unsent. `count` is 1; for a downloaded session,
+   * which goes whole, `count` is all its events and `event_type` is absent.
    */
   MEDIAEDGE_SESSION_UNCONFIRMED = 10,
 } mediaedge_session_event_kind;

@@ -27,7 +27,8 @@ pub enum SessionEventKind {
     /// The client was freed with events still queued after its deadline; `count` says how many.
     Unsent,
     /// The client was freed at its deadline while one event (`event_type`) was on the wire: its
-    /// outcome is unknown (it may have landed). `count` is 1.
+    /// outcome is unknown (it may have landed). `count` is 1; for a downloaded session, which
+    /// goes whole, all its events, without `event_type`.
     Unconfirmed,
     /// A tracker call broke the tracker's rules (the call also returned the status, unless it
     /// was held during the preroll wait and replayed later).

@@ -231,14 +231,14 @@ pub fn validate(action: &str, body: &[u8]) -> Result<Value, Vec<Problem>> {
 
 /// One element of a `downloaded` request read as the online events it stands for, each
 /// `{"eventType", "timestamp", "mediaCollection"}`, or the problems that refuse it.
-pub type DownloadedSession = Result<Vec<Value>, Vec<Problem>>;
+pub type DownloadedElement = Result<Vec<Value>, Vec<Problem>>;
 
 /// A `downloaded` request: one finished session per element of `events[]`, each an XDM event
 /// of type `media.downloaded` whose `mediaDownloadedEvents[]` entries are
 /// `{mediaEventTimestamp, mediaEventType, mediaCollection}`, starting with a sessionStart and
 /// carrying no session ID (Adobe assigns it). Each entry is checked as the online event of its
 /// type would be. `Err` refuses the whole request (not JSON, no `events`).
-pub fn validate_downloaded(body: &[u8]) -> Result<Vec<DownloadedSession>, Vec<Problem>> {
+pub fn validate_downloaded(body: &[u8]) -> Result<Vec<DownloadedElement>, Vec<Problem>> {
     let root: Value =
         serde_json::from_slice(body).map_err(|e| vec![problem("$", &format!("Body is not valid JSON: {e}"))])?;
     let events = root
@@ -246,10 +246,10 @@ pub fn validate_downloaded(body: &[u8]) -> Result<Vec<DownloadedSession>, Vec<Pr
         .and_then(Value::as_array)
         .filter(|e| !e.is_empty())
         .ok_or_else(|| vec![problem("$.events", "Missing required field")])?;
-    Ok(events.iter().enumerate().map(|(i, element)| downloaded_session(i, element)).collect())
+    Ok(events.iter().enumerate().map(|(i, element)| downloaded_element(i, element)).collect())
 }
 
-fn downloaded_session(i: usize, element: &Value) -> DownloadedSession {
+fn downloaded_element(i: usize, element: &Value) -> DownloadedElement {
     let base = format!("$.events[{i}].xdm");
     let xdm =
         element.get("xdm").and_then(Value::as_object).ok_or_else(|| vec![problem(&base, "Missing required field")])?;

@@ -23,6 +23,7 @@ use parking_lot::Mutex;
 use serde_json::{Map, Value};
 
 use super::notify::AfterUnlock;
+use super::outcome::outcome_text;
 use super::Engine;
 use crate::delivery::policy::{self, Verdict};
 use crate::delivery::{HttpResult, Request};
@@ -43,8 +44,9 @@ pub(crate) const MAX_BATCH_BYTES: usize = 512 * 1024;
 
 pub(super) struct Downloads {
     pub carrier: Arc<SessionCore>,
-    /// Finished sessions waiting for a request, oldest first.
-    waiting: Mutex<VecDeque<Arc<SessionCore>>>,
+    /// Finished sessions waiting for a request, oldest first, each with its events' bytes
+    /// (taken when it ended, so batching locks no session).
+    waiting: Mutex<VecDeque<(Arc<SessionCore>, usize)>>,
     /// The sessions of the request on the wire or waiting for its retry, and what stays the same
     /// across its attempts.
     batch: Mutex<Batch>,
@@ -115,16 +117,22 @@ impl Engine {
     /// for `flush`, and it waits for a request (the carrier is kicked once the lock is released).
     pub(super) fn downloaded_ended(&self, core: &Arc<SessionCore>, state: &SessionState, after: &mut AfterUnlock) {
         self.event_queued(state.outbox.len());
-        self.downloads.waiting.lock().push_back(Arc::clone(core));
+        let bytes = state.outbox.iter().map(|o| o.size).sum();
+        self.downloads.waiting.lock().push_back((Arc::clone(core), bytes));
         after.kick_downloads = true;
     }
 
-    /// Hands the carrier to delivery if it is idle and there is something to send.
+    /// Hands the carrier to delivery if it is idle and there is something to send. Takes no
+    /// other lock while it holds the carrier's: the delivery thread takes them the other way.
     pub(super) fn kick_downloads(&self) {
+        let waiting = !self.downloads.waiting.lock().is_empty();
+        let work = waiting || !self.downloads.batch.lock().sessions.is_empty();
+        if !work || !self.may_send() {
+            return;
+        }
         let carrier = &self.downloads.carrier;
         let mut state = carrier.state.lock();
-        let waiting = !self.downloads.waiting.lock().is_empty() || !self.downloads.batch.lock().sessions.is_empty();
-        if !state.busy && waiting && self.may_send() {
+        if !state.busy {
             state.busy = true;
             self.delivery.push(Arc::clone(carrier));
         }
@@ -143,38 +151,44 @@ impl Engine {
 
     /// The carrier's next request: the batch being retried, or a new one.
     pub(super) fn next_download_request(&self) -> Option<Request> {
+        let request = self.batch_request();
+        if request.is_none() {
+            self.downloads.carrier.state.lock().busy = false;
+            // A session that ended after the batch was looked at found the carrier busy.
+            self.kick_downloads();
+        }
+        request
+    }
+
+    fn batch_request(&self) -> Option<Request> {
         let mut batch = self.downloads.batch.lock();
         if batch.sessions.is_empty() {
             let mut waiting = self.downloads.waiting.lock();
             let mut bytes = 0;
-            while let Some(next) = waiting.front() {
-                let size: usize = next.state.lock().outbox.iter().map(|o| o.size).sum();
+            while let Some((_, size)) = waiting.front() {
                 if !batch.sessions.is_empty()
                     && (batch.sessions.len() >= MAX_BATCH_SESSIONS || bytes + size > MAX_BATCH_BYTES)
                 {
                     break;
                 }
                 bytes += size;
-                batch.sessions.extend(waiting.pop_front());
+                batch.sessions.extend(waiting.pop_front().map(|(core, _)| core));
             }
         }
-        let mut elements = Vec::with_capacity(batch.sessions.len());
-        if self.may_send() {
-            // A session dropped meanwhile (consent out) has nothing left: it leaves the batch.
-            batch.sessions.retain(|core| {
-                let mut state = core.state.lock();
-                match element(&state).filter(|_| state.backend == Backend::Downloaded) {
-                    Some(element) => {
-                        state.in_flight = true;
-                        elements.push(element);
-                        true
-                    }
-                    None => false,
-                }
-            });
+        if !self.may_send() {
+            return None;
         }
+        let mut elements = Vec::with_capacity(batch.sessions.len());
+        // A session dropped meanwhile (consent out) has nothing left: it leaves the batch.
+        batch.sessions.retain(|core| {
+            let mut state = core.state.lock();
+            let element = (state.backend == Backend::Downloaded).then(|| element(&state)).flatten();
+            let Some(element) = element else { return false };
+            state.in_flight = true;
+            elements.push(element);
+            true
+        });
         if elements.is_empty() {
-            self.downloads.carrier.state.lock().busy = false;
             return None;
         }
         let mut body = Map::new();
@@ -209,7 +223,7 @@ impl Engine {
                         .arm(self.clock.now() + delay, crate::scheduler::Timer::Retry { session: CARRIER_KEY });
                     return;
                 }
-                _ => (None, outcome_reason(&result)),
+                _ => (None, outcome_text(&result)),
             },
         };
         let status = result.as_ref().map(|r| r.status).unwrap_or(0);
@@ -260,13 +274,6 @@ impl Engine {
             after.seal(core);
         }
         self.finish(core, after);
-    }
-}
-
-fn outcome_reason(result: &HttpResult) -> String {
-    match result {
-        Ok(reply) => crate::delivery::response::describe_error(reply.status, &reply.body),
-        Err(e) => e.message.clone(),
     }
 }
 

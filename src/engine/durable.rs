@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::notify::AfterUnlock;
 use super::Engine;
@@ -24,7 +24,7 @@ use crate::log::Level;
 use crate::scheduler::Timer;
 use crate::session::{Backend, Outgoing, SessionCore, SessionState};
 use crate::stats::{Counters, DropReason};
-use crate::xdm::{EventType, Mode, Prepared};
+use crate::xdm::{EventType, Mode};
 
 impl Engine {
     /// Journals a new session (before its sessionStart is queued).
@@ -125,11 +125,6 @@ impl Engine {
         if let Err(why) = journal.sync() {
             self.logger.log(Level::Error, || why);
         }
-    }
-
-    /// At the end of the client, after everything else: what is left goes to disk now.
-    pub(super) fn close_journal(&self) {
-        self.sync_journal();
     }
 
     /// Queues again what an earlier client on the storage directory left unfinished (see the
@@ -234,14 +229,7 @@ impl Engine {
             .last_timestamp
             .and_then(|t| serde_json::from_slice::<Value>(&t).ok())
             .unwrap_or_else(|| Value::String(crate::clock::format_timestamp(self.clock.wall_ms())));
-        let playhead = unfinished.last_playhead.unwrap_or(0);
-        let mut media = Map::new();
-        media.insert("playhead".into(), Value::from(playhead));
-        let mut xdm = Map::new();
-        xdm.insert("eventType".into(), Value::from(EventType::SessionEnd.xdm_name()));
-        xdm.insert("timestamp".into(), timestamp);
-        xdm.insert("mediaCollection".into(), Value::Object(media));
-        let end = Prepared { event_type: EventType::SessionEnd, xdm, playhead };
+        let end = super::send::session_end(unfinished.last_playhead.unwrap_or(0), Some(timestamp));
         if let Err(e) = self.enqueue(&core, end, None) {
             self.logger.log(Level::Warn, || format!("session {}: could not queue its sessionEnd: {e}", core.key));
             self.kick(&core);

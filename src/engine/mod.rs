@@ -9,8 +9,7 @@
 //! - `downloaded`: finished downloaded sessions, batched to the `downloaded` endpoint;
 //! - `durable`: the journal: what is written, its sync timer, replay at start;
 //! - `notify`: session events on their way to the listener, and the count `flush` waits on;
-//! - `shutdown`: ending, flushing and abandoning at the end of the client;
-//! - `ids`: random numbers and UUIDs.
+//! - `shutdown`: ending, flushing and abandoning at the end of the client.
 
 mod consent;
 mod downloaded;
@@ -86,14 +85,15 @@ impl Engine {
     ) -> Result<Engine> {
         let budget = Budget::new(config.max_queued_events, config.max_queued_bytes);
         let consent = config.default_consent;
-        let storage = config.storage_dir.as_deref().map(crate::storage::StorageDir::open).transpose()?;
-        let (journal, replay) = match &config.storage_dir {
+        // The directory is locked before its journal is read.
+        let (storage, journal, replay) = match &config.storage_dir {
             Some(dir) => {
+                let storage = crate::storage::StorageDir::open(dir)?;
                 let sync_each = config.journal_sync.is_zero();
                 let (journal, replay) = crate::journal::Journal::open(dir, config.journal_max_bytes, sync_each)?;
-                (Some(journal), Some(replay))
+                (Some(storage), Some(journal), Some(replay))
             }
-            None => (None, None),
+            None => (None, None, None),
         };
         let delivery = Delivery::new(&config, sender, Arc::clone(&clock))?;
         Ok(Engine {

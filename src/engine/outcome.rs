@@ -29,7 +29,7 @@ const RESUME_BEFORE_AGE: Duration = BACKEND_MAX_SESSION_AGE.saturating_sub(Durat
 /// More losses than this without the backend accepting one event in between: give up.
 const MAX_RESUMES_IN_A_ROW: u32 = 3;
 
-fn outcome_text(result: &HttpResult) -> String {
+pub(super) fn outcome_text(result: &HttpResult) -> String {
     match result {
         Ok(reply) => response::describe_error(reply.status, &reply.body),
         Err(e) if e.kind == FailureKind::Timeout => format!("timed out: {}", e.message),

@@ -287,15 +287,22 @@ impl Engine {
             }
             state.last_playhead
         };
-        let mut media = Map::new();
-        media.insert("playhead".into(), Value::from(playhead));
-        let mut xdm = Map::new();
-        xdm.insert("eventType".into(), Value::from(EventType::SessionEnd.xdm_name()));
-        xdm.insert("mediaCollection".into(), Value::Object(media));
         // The session ID is added when it is sent, once the backend has issued it.
-        let end = Prepared { event_type: EventType::SessionEnd, xdm, playhead };
-        if let Err(e) = self.enqueue(core, end, None) {
+        if let Err(e) = self.enqueue(core, session_end(playhead, None), None) {
             self.logger.log(Level::Warn, || format!("session {}: could not queue its sessionEnd: {e}", core.key));
         }
     }
+}
+
+/// The library's own sessionEnd at `playhead`, stamped `timestamp` (or when it is queued).
+pub(super) fn session_end(playhead: i64, timestamp: Option<Value>) -> Prepared {
+    let mut media = Map::new();
+    media.insert("playhead".into(), Value::from(playhead));
+    let mut xdm = Map::new();
+    xdm.insert("eventType".into(), Value::from(EventType::SessionEnd.xdm_name()));
+    if let Some(timestamp) = timestamp {
+        xdm.insert("timestamp".into(), timestamp);
+    }
+    xdm.insert("mediaCollection".into(), Value::Object(media));
+    Prepared { event_type: EventType::SessionEnd, xdm, playhead }
 }

@@ -22,7 +22,8 @@ impl Engine {
         }
         self.close();
         self.abandon_queued();
-        self.close_journal();
+        // What is left goes to disk now.
+        self.sync_journal();
     }
 
     /// Once the client's threads are gone: removes the caller's callbacks, waiting for calls in

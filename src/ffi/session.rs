@@ -10,7 +10,7 @@ use super::handle::{borrow, Handle};
 use super::status::mediaedge_status;
 use super::strings::{str_in, str_out};
 use super::{require_out, write_out};
-use crate::client::Session;
+use crate::client::{Client, Session};
 use crate::error::{Error, ErrorKind};
 use crate::limits::{MAX_PLAYER_ID_BYTES, MAX_XDM_BYTES};
 use crate::session::Phase;
@@ -88,13 +88,7 @@ pub extern "C" fn mediaedge_session_new_manual(
     start_xdm_json: *const c_char,
     out: *mut *mut mediaedge_session,
 ) -> mediaedge_status {
-    ffi_boundary!({
-        require_out(out, "out")?;
-        // SAFETY: NULL or a live client handle; NULL or a NUL-terminated string.
-        let (client, start) =
-            unsafe { (borrow(client, "client")?, str_in(start_xdm_json, "start_xdm_json", MAX_XDM_BYTES)?) };
-        hand_out(client.client.start_manual(start)?, out)
-    })
+    ffi_boundary!({ start_with(client, start_xdm_json, out, Client::start_manual) })
 }
 
 /// Starts a downloaded session (offline playback) and records its sessionStart (which must
@@ -113,13 +107,21 @@ pub extern "C" fn mediaedge_session_new_downloaded(
     start_xdm_json: *const c_char,
     out: *mut *mut mediaedge_session,
 ) -> mediaedge_status {
-    ffi_boundary!({
-        require_out(out, "out")?;
-        // SAFETY: NULL or a live client handle; NULL or a NUL-terminated string.
-        let (client, start) =
-            unsafe { (borrow(client, "client")?, str_in(start_xdm_json, "start_xdm_json", MAX_XDM_BYTES)?) };
-        hand_out(client.client.start_downloaded(start)?, out)
-    })
+    ffi_boundary!({ start_with(client, start_xdm_json, out, Client::start_downloaded) })
+}
+
+/// A session that needs nothing but its sessionStart (manual, downloaded), made by `start`.
+fn start_with(
+    client: *const mediaedge_client,
+    start_xdm_json: *const c_char,
+    out: *mut *mut mediaedge_session,
+    start: fn(&Client, &str) -> crate::error::Result<Session>,
+) -> Result<(), Error> {
+    require_out(out, "out")?;
+    // SAFETY: NULL or a live client handle; NULL or a NUL-terminated string.
+    let (client, start_xdm) =
+        unsafe { (borrow(client, "client")?, str_in(start_xdm_json, "start_xdm_json", MAX_XDM_BYTES)?) };
+    hand_out(start(&client.client, start_xdm)?, out)
 }
 
 /// Validates an xdm event (`{"eventType":"media.play","mediaCollection":{…}}`), stamps its time

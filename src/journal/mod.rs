@@ -15,9 +15,10 @@
 //! - **Damage.** A torn or corrupted tail (every record is checksummed) is cut at the last good
 //!   record when the journal is opened, and counted.
 //! - **Size.** The journal is rewritten with only what is left (compaction) when it is opened,
-//!   and at a sync once it has doubled since the last rewrite or passed half of
-//!   `native.journalMaxBytes`. An event that would take it past that bound is not written: it
-//!   is still sent, from memory, and counted (`events_not_journaled`).
+//!   and at a sync once it has doubled since the last rewrite and passed 256 KiB, or passed
+//!   half of `native.journalMaxBytes`, or an event found it full. An event that would take it
+//!   past that bound is not written: it is still sent, from memory, and counted
+//!   (`events_not_journaled`).
 //! - **Failures** while running (a full disk, a vanished directory) turn the journal off for the
 //!   rest of the client's life: events go on from memory, counted the same way, and the reason
 //!   is logged once. At creation they are an error.
@@ -232,12 +233,14 @@ impl Journal {
     }
 
     /// Whether the journal is still written.
-    pub fn is_on(&self) -> bool {
+    #[cfg(test)]
+    fn is_on(&self) -> bool {
         self.inner.lock().file.is_some()
     }
 
     /// The journal's length in bytes now.
-    pub fn bytes(&self) -> u64 {
+    #[cfg(test)]
+    fn bytes(&self) -> u64 {
         self.inner.lock().len
     }
 }
