@@ -16,12 +16,18 @@ use serde_json::{json, Map, Value};
 /// what the allocator keeps around (resident memory includes both).
 struct CountingAllocator;
 
+thread_local! {
+    /// Heap allocations made by this thread (no destructor, so the allocator may touch it).
+    static THREAD_ALLOCATIONS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
 static LIVE_HEAP: std::sync::atomic::AtomicIsize = std::sync::atomic::AtomicIsize::new(0);
 
 // SAFETY: forwards every call to the system allocator unchanged; it only counts sizes.
 unsafe impl std::alloc::GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
         LIVE_HEAP.fetch_add(layout.size() as isize, std::sync::atomic::Ordering::Relaxed);
+        let _ = THREAD_ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
         // SAFETY: the caller's layout contract is passed on as is.
         unsafe { std::alloc::System.alloc(layout) }
     }
@@ -689,6 +695,10 @@ fn child(args: &[String]) -> bool {
             // Skip the sessions' ends: the figure is per delivered event, not teardown.
             std::process::exit(0);
         }
+        [flag, url, kind, count] if flag == "--child-send" => {
+            send_path_child(url, kind, count.parse().unwrap());
+            true
+        }
         [flag, address, bodies, count] if flag == "--child-floor" => {
             let count: usize = count.parse().unwrap();
             println!("{}", floor_client(address, &std::fs::read_to_string(bodies).unwrap(), count));
@@ -696,6 +706,190 @@ fn child(args: &[String]) -> bool {
         }
         _ => false,
     }
+}
+
+/// Instructions of the send path, counted by callgrind inside `measured` only (the caller's
+/// thread, from the call to its return): `count` calls of one kind, each printed as the number
+/// of calls and of heap allocations they made.
+/// - `play`, `kib`: `mediaedge_session_send` (the C ABI) on an automatic session of a client
+///   delivering to the emulator at `url`, with `{"eventType":"media.play"}` or the 1 KiB
+///   chapterStart, each send on an idle session (the session's queue empty);
+/// - `parse-play`, `parse-kib`: the floor, `serde_json::from_str::<Value>` of the same text
+///   (the value is dropped outside the measured call);
+/// - `playhead`: a tracker's `update_playhead`, as a player calls it every second (the
+///   tracker's events are made on the scheduler thread, at its next tick).
+fn send_path_child(url: &str, kind: &str, count: usize) {
+    use mediaedge::ffi::*;
+    use std::ffi::CString;
+    let config = format!(
+        r#"{{"datastreamId":"bench","streamingMedia":{{"channel":"bench","playerName":"bench"}},
+            "native":{{"edgeBaseUrl":"{url}","maxQueuedEvents":1000000,"maxQueuedBytes":1073741824}}}}"#
+    );
+    let text = match kind {
+        "play" | "parse-play" => r#"{"eventType":"media.play"}"#.to_string(),
+        _ => kib_document(),
+    };
+    let allocations = |f: &mut dyn FnMut()| {
+        let before = THREAD_ALLOCATIONS.with(|c| c.get());
+        f();
+        THREAD_ALLOCATIONS.with(|c| c.get()) - before
+    };
+    let mut allocs = 0;
+    match kind {
+        "parse-play" | "parse-kib" => {
+            for _ in 0..count {
+                allocs += allocations(&mut || drop(measured_parse(&text)));
+            }
+        }
+        "play" | "kib" => {
+            let config = CString::new(config).unwrap();
+            let (mut client, mut session) = (std::ptr::null_mut(), std::ptr::null_mut());
+            assert_eq!(mediaedge_client_new(config.as_ptr(), &mut client), mediaedge_status::MEDIAEDGE_OK);
+            unsafe extern "C" fn details(_: *mut std::ffi::c_void, out: *mut mediaedge_player_details) {
+                // SAFETY: the library passes a writable struct for the call's duration.
+                unsafe { (*out).playhead = 42.0 };
+            }
+            let start = CString::new(START).unwrap();
+            let status = mediaedge_session_new_automatic(
+                client,
+                c"bench-player".as_ptr(),
+                Some(details),
+                std::ptr::null_mut(),
+                None,
+                start.as_ptr(),
+                &mut session,
+            );
+            assert_eq!(status, mediaedge_status::MEDIAEDGE_OK);
+            assert_eq!(mediaedge_client_flush(client, 60_000), mediaedge_status::MEDIAEDGE_OK);
+            let text = CString::new(text).unwrap();
+            // Called through a pointer the optimizer cannot see through, so the call stays a
+            // call and callgrind's toggle sees it.
+            let send = std::hint::black_box(mediaedge_session_send as extern "C" fn(_, _) -> _);
+            // Each send finds its session idle, as a player's events (seconds apart) do: the
+            // flush between them is not measured.
+            for _ in 0..count {
+                let mut status = mediaedge_status::MEDIAEDGE_OK;
+                allocs += allocations(&mut || status = measured_send(send, session, text.as_ptr()));
+                assert_eq!(status, mediaedge_status::MEDIAEDGE_OK);
+                assert_eq!(mediaedge_client_flush(client, 60_000), mediaedge_status::MEDIAEDGE_OK);
+            }
+            assert_eq!(mediaedge_client_flush(client, 600_000), mediaedge_status::MEDIAEDGE_OK);
+            mediaedge_session_free(session);
+            mediaedge_client_free(client);
+        }
+        "playhead" => {
+            let client = Client::new(&config).unwrap();
+            let tracker = client.create_tracker(None).unwrap();
+            let media = mediaedge::tracker::MediaInfo::new(
+                "bench-media",
+                "Bench",
+                3600.0,
+                "vod",
+                mediaedge::tracker::MediaType::Video,
+            )
+            .unwrap();
+            tracker.track_session_start(&media, &mediaedge::tracker::Metadata::new()).unwrap();
+            tracker.track_play().unwrap();
+            client.flush(Duration::from_secs(60)).unwrap();
+            for i in 0..count {
+                let call = mediaedge::tracker::Call::Playhead(i as f64);
+                allocs += allocations(&mut || measured_track(&tracker, call.clone()).unwrap());
+            }
+            client.flush(Duration::from_secs(600)).unwrap();
+        }
+        other => panic!("unknown kind {other}"),
+    }
+    println!("{count} {allocs}");
+}
+
+#[inline(never)]
+fn measured_parse(text: &str) -> Value {
+    serde_json::from_str(std::hint::black_box(text)).unwrap()
+}
+
+#[inline(never)]
+fn measured_send(
+    send: extern "C" fn(
+        *const mediaedge::ffi::mediaedge_session,
+        *const std::ffi::c_char,
+    ) -> mediaedge::ffi::mediaedge_status,
+    session: *const mediaedge::ffi::mediaedge_session,
+    text: *const std::ffi::c_char,
+) -> mediaedge::ffi::mediaedge_status {
+    send(session, text)
+}
+
+#[inline(never)]
+fn measured_track(tracker: &mediaedge::Tracker, call: mediaedge::tracker::Call) -> mediaedge::Result<()> {
+    tracker.track(call)
+}
+
+/// Callgrind's count inside `measured_*` per call, and heap allocations per call, for each
+/// kind of `send_path_child`.
+fn send_path_instructions(url: &str, kind: &str, count: usize) -> Option<(f64, f64)> {
+    let out = std::env::temp_dir().join(format!("mediaedge-bench-{}-send.out", std::process::id()));
+    let output = std::process::Command::new("valgrind")
+        .arg("--tool=callgrind")
+        .arg(format!("--callgrind-out-file={}", out.display()))
+        .arg("--toggle-collect=*measured_*")
+        .arg(std::env::current_exe().ok()?)
+        .args(["--child-send", url, kind, &count.to_string()])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let printed = String::from_utf8_lossy(&output.stdout).to_string();
+    let mut fields = printed.split_whitespace().map(|f| f.parse::<f64>().ok());
+    let (calls, allocs) = (fields.next()??, fields.next()??);
+    let report = std::fs::read_to_string(&out).ok()?;
+    let _ = std::fs::remove_file(&out);
+    let total: f64 = report
+        .lines()
+        .find_map(|l| l.strip_prefix("summary:").or_else(|| l.strip_prefix("totals:")))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())?;
+    Some((total / calls, allocs / calls))
+}
+
+/// Figure 10: instructions per call on the caller's thread (callgrind), the send path against
+/// a standalone serde_json parse of the same text, and a tracker's calls.
+fn send_path(mode: &Mode, rows: &mut Vec<Row>) {
+    if !std::process::Command::new("valgrind").arg("--version").output().is_ok_and(|o| o.status.success()) {
+        row(rows, "send path: instructions per call", "not measured: needs valgrind", "—", None);
+        return;
+    }
+    let emulator = mediaedge_emulator::Emulator::start().unwrap();
+    emulator.set_recording(false);
+    let url = emulator.base_url();
+    let count = mode.pick(50, 2000);
+    let figure = |kind: &str| send_path_instructions(&url, kind, count);
+    let (play, parse_play, kib, parse_kib, playhead) =
+        (figure("play"), figure("parse-play"), figure("kib"), figure("parse-kib"), figure("playhead"));
+    let (Some(play), Some(parse_play), Some(kib), Some(parse_kib), Some(playhead)) =
+        (play, parse_play, kib, parse_kib, playhead)
+    else {
+        row(rows, "send path: instructions per call", "not measured: a child run failed", "—", None);
+        return;
+    };
+    row(
+        rows,
+        format!("send path, `{{\"eventType\":\"media.play\"}}` through mediaedge_session_send: instructions, heap allocations per call (callgrind, caller's thread, {count} calls)"),
+        format!("{:.0} instructions, {:.1} allocations (serde_json parse alone: {:.0})", play.0, play.1, parse_play.0),
+        "≤ 3,000 instructions, ≤ 2 allocations",
+        Some(play.0 <= 3000.0 && play.1 <= 2.0),
+    );
+    row(
+        rows,
+        "send path, 1 KiB chapterStart: instructions per call against a standalone serde_json::Value parse of the same text",
+        format!("{:.0} vs {:.0} ({:.2}×; {:.1} allocations vs {:.1})", kib.0, parse_kib.0, kib.0 / parse_kib.0, kib.1, parse_kib.1),
+        "≤ 1.15×",
+        Some(kib.0 <= 1.15 * parse_kib.0),
+    );
+    row(
+        rows,
+        "tracker's update_playhead: instructions, heap allocations per call",
+        format!("{:.0} instructions, {:.1} allocations", playhead.0, playhead.1),
+        "—",
+        None,
+    );
 }
 
 /// Posts `count` bodies (`action \t body` lines, the first a sessionStart) to the emulator at
@@ -967,9 +1161,10 @@ fn main() {
     let mut rows = Vec::new();
     // Memory first, while the allocator has no freed memory to hand out again.
     type Section = fn(&Mode, &mut Vec<Row>);
-    let sections: [(&str, Section); 10] = [
+    let sections: [(&str, Section); 11] = [
         ("memory", threads_and_memory),
         ("send", send_cost),
+        ("sendpath", send_path),
         ("pings", ping_timing),
         ("throughput", throughput),
         ("cost", cost_per_event),

@@ -23,10 +23,10 @@ pub enum SessionIdSlot {
 }
 
 /// The envelope around the event's document.
-const OPEN: &[u8] = b"{\"events\":[{\"xdm\":";
-const CLOSE: &[u8] = b"}]}";
+pub(crate) const OPEN: &[u8] = b"{\"events\":[{\"xdm\":";
+pub(crate) const CLOSE: &[u8] = b"}]}";
 /// A timestamp's width: `2026-11-28T01:10:26.123Z`, quoted.
-const PLACEHOLDER: &[u8] = b"\"0000-00-00T00:00:00.000Z\"";
+pub(crate) const PLACEHOLDER: &[u8] = b"\"0000-00-00T00:00:00.000Z\"";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Body {
@@ -112,6 +112,19 @@ impl Body {
         Body { bytes, session_id_at, timestamp, unstamped, added }
     }
 
+    /// A body written elsewhere (`document`, from the caller's text): `bytes` framed as this
+    /// module frames them, with the places of the session ID and the timestamp.
+    pub(crate) fn assembled(
+        bytes: Vec<u8>,
+        session_id_at: Option<usize>,
+        timestamp: Range<usize>,
+        unstamped: bool,
+        added: usize,
+    ) -> Body {
+        debug_assert!(bytes.starts_with(OPEN) && bytes.ends_with(CLOSE));
+        Body { bytes, session_id_at, timestamp, unstamped, added }
+    }
+
     /// A body as journaled: its bytes, where the session ID goes and where the timestamp is.
     /// `None` unless those places are where a written body has them (a damaged record).
     pub fn from_parts(bytes: Vec<u8>, session_id_at: Option<usize>, timestamp: Range<usize>) -> Option<Body> {
@@ -132,6 +145,15 @@ impl Body {
     /// Whether the timestamp's place is still open.
     pub fn unstamped(&self) -> bool {
         self.unstamped
+    }
+
+    /// Fills the timestamp's place with `timestamp` (`clock::fixed_timestamp`), if it was left
+    /// open: a copy into the placeholder, which has its width.
+    pub fn stamp_fixed(&mut self, timestamp: &[u8; 24]) {
+        if self.unstamped && self.timestamp.len() == timestamp.len() + 2 {
+            self.unstamped = false;
+            self.bytes[self.timestamp.start + 1..self.timestamp.end - 1].copy_from_slice(timestamp);
+        }
     }
 
     /// Fills the timestamp's place with `timestamp` (ISO 8601), if it was left open.
@@ -155,6 +177,13 @@ impl Body {
             *at = (*at as isize + grown) as usize;
         }
         self.added = (self.added as isize + grown) as usize;
+    }
+
+    /// The event's xdm document, read back from the bytes (without the session ID, which is
+    /// added when the request is made): what a resume restates of an open chapter or ad.
+    pub fn document(&self) -> Option<Map<String, Value>> {
+        let xdm = self.bytes.get(OPEN.len()..self.bytes.len().checked_sub(CLOSE.len())?)?;
+        serde_json::from_slice(xdm).ok()
     }
 
     /// The timestamp's value, as the document has it.

@@ -1,7 +1,8 @@
 //! Time as the engine sees it: a monotonic reading for timers and a wall-clock reading for event
 //! timestamps, both from one injectable source so that tests run in virtual time.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::cell::Cell;
+use std::time::Duration;
 
 use parking_lot::Mutex;
 
@@ -12,14 +13,26 @@ pub trait Clock: Send + Sync {
     fn wall_ms(&self) -> i64;
 }
 
-/// The real clocks of the machine.
+/// The real clocks of the machine, read with `clock_gettime` (through the vDSO): every event
+/// reads both, and `Instant::elapsed` and `SystemTime::duration_since` cost twice as much.
 pub struct SystemClock {
-    origin: Instant,
+    /// `CLOCK_MONOTONIC` (the clock of `Instant`) when the clock was made, in nanoseconds.
+    origin_ns: u64,
+}
+
+/// Nanoseconds of `clock`; 0 if it cannot be read (it always can on Linux).
+fn clock_ns(clock: libc::clockid_t) -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec for the call's duration.
+    if unsafe { libc::clock_gettime(clock, &mut ts) } != 0 {
+        return 0;
+    }
+    (ts.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.tv_nsec as u64)
 }
 
 impl SystemClock {
     pub fn new() -> SystemClock {
-        SystemClock { origin: Instant::now() }
+        SystemClock { origin_ns: clock_ns(libc::CLOCK_MONOTONIC) }
     }
 }
 
@@ -31,11 +44,11 @@ impl Default for SystemClock {
 
 impl Clock for SystemClock {
     fn now(&self) -> Duration {
-        self.origin.elapsed()
+        Duration::from_nanos(clock_ns(libc::CLOCK_MONOTONIC).saturating_sub(self.origin_ns))
     }
 
     fn wall_ms(&self) -> i64 {
-        SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+        (clock_ns(libc::CLOCK_REALTIME) / 1_000_000) as i64
     }
 }
 
@@ -71,8 +84,42 @@ impl Clock for ManualClock {
 
 /// `2026-11-28T01:10:26.123Z` for Unix milliseconds.
 pub fn format_timestamp(unix_ms: i64) -> String {
+    match fixed_timestamp(unix_ms) {
+        Ok(text) => std::str::from_utf8(&text).expect("ASCII").to_owned(),
+        Err((year, month, day, hour, minute, second, ms)) => {
+            format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{ms:03}Z")
+        }
+    }
+}
+
+/// The parts of a date outside the years 0 to 9999: year, month, day, hour, minute, second, ms.
+type WideDate = (i64, i64, i64, i64, i64, i64, i64);
+
+/// `2026-11-28T01:10:26.123Z` for Unix milliseconds, into a fixed buffer (no allocation): what
+/// every event is stamped with. A year outside 0 to 9999 does not fit; its parts come back.
+pub fn fixed_timestamp(unix_ms: i64) -> std::result::Result<[u8; 24], WideDate> {
+    thread_local! {
+        /// The last second this thread wrote, and its text up to the seconds: the events of
+        /// one second share it, and only the milliseconds are written again.
+        static LAST: Cell<(i64, [u8; 24])> = const { Cell::new((i64::MIN, [0; 24])) };
+    }
     let ms = unix_ms.rem_euclid(1000);
     let secs = unix_ms.div_euclid(1000);
+    let (last, mut text) = LAST.with(Cell::get);
+    if last != secs {
+        text = second_text(secs).map_err(|wide| (wide.0, wide.1, wide.2, wide.3, wide.4, wide.5, ms))?;
+        LAST.with(|cell| cell.set((secs, text)));
+    }
+    let ms = ms as u16;
+    text[20] = b'0' + (ms / 100) as u8;
+    text[21] = b'0' + (ms / 10 % 10) as u8;
+    text[22] = b'0' + (ms % 10) as u8;
+    Ok(text)
+}
+
+/// `2026-11-28T01:10:26.000Z` for Unix seconds; the parts of a year outside 0 to 9999 (with
+/// 0 ms).
+fn second_text(secs: i64) -> std::result::Result<[u8; 24], WideDate> {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (hour, minute, second) = (rem / 3600, (rem % 3600) / 60, rem % 60);
@@ -87,7 +134,7 @@ pub fn format_timestamp(unix_ms: i64) -> String {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     if !(0..=9999).contains(&year) {
-        return format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{ms:03}Z");
+        return Err((year, month, day, hour, minute, second, 0));
     }
     // Digit by digit into a fixed buffer: `format!` cost ten times as much, on every event.
     let mut text = *b"0000-00-00T00:00:00.000Z";
@@ -103,8 +150,7 @@ pub fn format_timestamp(unix_ms: i64) -> String {
     put(11, 2, hour);
     put(14, 2, minute);
     put(17, 2, second);
-    put(20, 3, ms);
-    std::str::from_utf8(&text).expect("ASCII").to_owned()
+    Ok(text)
 }
 
 #[cfg(test)]
@@ -119,6 +165,43 @@ mod tests {
         assert_eq!(format_timestamp(253_402_300_799_999), "9999-12-31T23:59:59.999Z");
         assert_eq!(format_timestamp(1_234_567_890_007), "2009-02-13T23:31:30.007Z");
         assert_eq!(format_timestamp(253_402_300_800_000), "10000-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn the_seconds_a_thread_remembers_never_leak_into_another_time() {
+        // Moving back and forth across seconds, days and years on one thread gives what a
+        // fresh thread (nothing remembered) gives for each time.
+        let times = [
+            0,
+            999,
+            1_000,
+            86_399_999,
+            86_400_000,
+            1_795_828_226_123,
+            1_795_828_226_999,
+            1_795_828_227_000,
+            951_782_400_000,
+            1_795_828_226_001,
+            253_402_300_799_999,
+            253_402_300_800_000,
+            1_795_828_226_500,
+        ];
+        let here: Vec<String> = times.iter().chain(times.iter().rev()).map(|&ms| format_timestamp(ms)).collect();
+        for (i, &ms) in times.iter().chain(times.iter().rev()).enumerate() {
+            let fresh = std::thread::spawn(move || format_timestamp(ms)).join().unwrap();
+            assert_eq!(here[i], fresh, "{ms}");
+        }
+        assert_eq!(here[6], "2026-11-28T01:10:26.999Z");
+        assert_eq!(here[7], "2026-11-28T01:10:27.000Z");
+    }
+
+    #[test]
+    fn the_system_clock_moves_forward_from_zero_and_tells_unix_time() {
+        let clock = SystemClock::new();
+        let (a, b) = (clock.now(), clock.now());
+        assert!(b >= a && a < Duration::from_secs(60));
+        let unix_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+        assert!((clock.wall_ms() - unix_ms).abs() < 5_000);
     }
 
     #[test]

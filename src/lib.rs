@@ -9,6 +9,7 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod delivery;
+pub mod document;
 mod engine;
 pub mod error;
 pub mod events;

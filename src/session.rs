@@ -66,9 +66,9 @@ pub struct Outgoing {
     pub body: Body,
     /// The document's `mediaCollection.playhead`, where a resume restarts.
     pub playhead: Option<i64>,
-    /// The document itself, kept only for chapterStart, adBreakStart and adStart: what a
-    /// resumed session is told again once they are delivered.
-    pub restate: Option<Box<Map<String, Value>>>,
+    /// A chapterStart, adBreakStart or adStart: once delivered, its document (read back from
+    /// the body) is what a resumed session is told again.
+    pub restate: bool,
     /// JSON bytes counted against the queue limits.
     pub size: usize,
     /// The `requestId` of every attempt, so the Edge (and the emulator) can tell a retry from a
@@ -101,14 +101,13 @@ impl Outgoing {
         };
         let body = Body::write(&xdm, slot, new_id);
         let playhead = xdm.get("mediaCollection").and_then(|m| m.get("playhead")).and_then(Value::as_i64);
-        let restates = matches!(event_type, EventType::ChapterStart | EventType::AdBreakStart | EventType::AdStart);
         Outgoing {
             seq,
             event_type,
             size: text_len.unwrap_or_else(|| body.document_len()) + SENT_OVERHEAD,
             body,
             playhead,
-            restate: restates.then(|| Box::new(xdm)),
+            restate: restates(event_type),
             request_id: None,
             attempts: 0,
             first_failure: None,
@@ -124,13 +123,35 @@ impl Outgoing {
             size: body.parts().0.len() + SENT_OVERHEAD,
             body,
             playhead,
-            restate: None,
+            restate: false,
             request_id: None,
             attempts: 0,
             first_failure: None,
             journal_n: Some(n),
         }
     }
+
+    /// A new event written as its request body from the caller's text (`document`), of
+    /// `text_len` bytes.
+    pub fn from_body(seq: u64, event_type: EventType, body: Body, playhead: i64, text_len: usize) -> Outgoing {
+        Outgoing {
+            seq,
+            event_type,
+            size: text_len + SENT_OVERHEAD,
+            body,
+            playhead: Some(playhead),
+            restate: restates(event_type),
+            request_id: None,
+            attempts: 0,
+            first_failure: None,
+            journal_n: None,
+        }
+    }
+}
+
+/// Whether a resumed session is told of the event again (`Outgoing::restate`).
+fn restates(event_type: EventType) -> bool {
+    matches!(event_type, EventType::ChapterStart | EventType::AdBreakStart | EventType::AdStart)
 }
 
 pub struct SessionState {
@@ -159,6 +180,8 @@ pub struct SessionState {
     pub ping_generation: u64,
     /// The last playhead sent, for the sessionEnd the library sends when a live session is freed.
     pub last_playhead: i64,
+    /// The latest time an event of the session was stamped with (Unix ms).
+    pub last_stamp_ms: i64,
     /// The caller's sessionStart document (automatic sessions), to start again after a loss.
     /// Kept as JSON text: a fraction of the memory of the parsed form, read only on a resume.
     pub start_xdm: Option<Box<str>>,
@@ -253,6 +276,7 @@ impl SessionCore {
                 ping_timer: None,
                 ping_generation: 0,
                 last_playhead: 0,
+                last_stamp_ms: i64::MIN,
                 start_xdm: None,
                 playback: Playback::default(),
                 resuming_from: None,

@@ -96,7 +96,7 @@ pub struct Qoe {
 }
 
 impl Qoe {
-    fn fields(&self) -> [(&'static str, Option<f64>); 4] {
+    pub(crate) fn fields(&self) -> [(&'static str, Option<f64>); 4] {
         [
             ("bitrate", self.bitrate),
             ("droppedFrames", self.dropped_frames),
@@ -105,8 +105,11 @@ impl Qoe {
         ]
     }
 
-    fn is_empty(&self) -> bool {
-        self.fields().iter().all(|(_, v)| v.is_none())
+    pub(crate) fn is_empty(&self) -> bool {
+        self.bitrate.is_none()
+            && self.dropped_frames.is_none()
+            && self.frames_per_second.is_none()
+            && self.time_to_start.is_none()
     }
 }
 
@@ -131,7 +134,7 @@ pub struct Prepared {
     pub playhead: i64,
 }
 
-fn invalid(path: &str, message: impl std::fmt::Display) -> Error {
+pub(crate) fn invalid(path: &str, message: impl std::fmt::Display) -> Error {
     Error::new(ErrorKind::InvalidEvent, format!("{path}: {message}"))
 }
 
@@ -184,10 +187,10 @@ fn require_number(map: &Map<String, Value>, key: &str, path: &str, integer: bool
 
 /// Per field: its name and whether it must be a whole number (`Some(true)`), any number
 /// (`Some(false)`) or a string (`None`).
-type RequiredFields = &'static [(&'static str, Option<bool>)];
+pub(crate) type RequiredFields = &'static [(&'static str, Option<bool>)];
 
 /// The detail object each event type requires, and its required fields.
-fn required_details(event_type: EventType) -> Option<(&'static str, RequiredFields)> {
+pub(crate) fn required_details(event_type: EventType) -> Option<(&'static str, RequiredFields)> {
     Some(match event_type {
         EventType::SessionStart => (
             "sessionDetails",
@@ -271,7 +274,7 @@ fn merge_qoe(media: &mut Map<String, Value>, qoe: &Qoe) -> Result<()> {
     Ok(())
 }
 
-fn round_if_whole(n: serde_json::Number) -> serde_json::Number {
+pub(crate) fn round_if_whole(n: serde_json::Number) -> serde_json::Number {
     match n.as_f64() {
         Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => serde_json::Number::from(f as i64),
         _ => n,
@@ -423,7 +426,7 @@ pub fn ping(details: &PlayerDetails) -> Prepared {
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.fff…]Z`.
-fn is_iso8601_utc(text: &str) -> bool {
+pub(crate) fn is_iso8601_utc(text: &str) -> bool {
     let b = text.as_bytes();
     let digits = |r: std::ops::Range<usize>| b.get(r).map(|s| s.iter().all(u8::is_ascii_digit)).unwrap_or(false);
     b.len() >= 20

@@ -171,7 +171,8 @@ impl Engine {
                 }
                 Verdict::Success => {
                     let head = state.outbox.front_mut().expect("head in flight");
-                    let (kind, document) = (head.event_type, head.restate.take().map(|d| *d));
+                    let document = if head.restate { head.body.document() } else { None };
+                    let kind = head.event_type;
                     state.playback.delivered(kind, document);
                     self.pop_head(&mut state, None, &mut after);
                     state.last_accepted = now;

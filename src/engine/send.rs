@@ -11,7 +11,8 @@ use serde_json::{Map, Value};
 use super::notify::AfterUnlock;
 use super::Engine;
 use crate::budget::{Class, QueuedPing, Reservation};
-use crate::clock::format_timestamp;
+use crate::clock::{fixed_timestamp, format_timestamp};
+use crate::document;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ids::new_uuid;
 use crate::log::Level;
@@ -29,9 +30,44 @@ impl Engine {
         self.check_consent()
     }
 
-    /// Validates and queues a caller's event.
+    /// Validates and queues a caller's event. The common events are read once into their
+    /// request body (`document`); the others, and every event with something wrong, go the
+    /// general way (`xdm`), which has the checks' messages.
     pub fn send(&self, core: &Arc<SessionCore>, xdm_text: &str) -> Result<()> {
-        self.send_checked(core, xdm::parse_document(xdm_text)?, Some(xdm_text.len()))
+        crate::limits::check_len("xdm", xdm_text.len(), crate::limits::MAX_XDM_BYTES)?;
+        let mut scratch = document::Scratch::new();
+        match document::read(xdm_text, core.mode, &mut scratch) {
+            Some(reading) => self.send_read(core, &reading, xdm_text.len()),
+            None => self.send_checked(core, xdm::parse_document(xdm_text)?, Some(xdm_text.len())),
+        }
+    }
+
+    /// `send` for an event `document::read` took: the same checks in the same order as
+    /// `send_checked` and `xdm::prepare`, on the slices it read.
+    fn send_read(&self, core: &Arc<SessionCore>, reading: &document::Reading, text_len: usize) -> Result<()> {
+        self.check_accepting(&core.state.lock())?;
+        if core.mode == Mode::Manual {
+            self.check_session_id(core, reading.session_id)?;
+        }
+        let details = match core.mode {
+            Mode::Automatic => Some(core.read_player().unwrap_or_default()),
+            _ => None,
+        };
+        let written = reading.write(details.as_ref())?;
+        let outgoing =
+            Outgoing::from_body(self.next_seq(), reading.event_type, written.body, written.playhead, text_len);
+        self.enqueue_outgoing(core, outgoing, written.playhead, None)
+    }
+
+    /// A manual session's event must carry the session's own ID, once it is known.
+    fn check_session_id(&self, core: &SessionCore, given: Option<&str>) -> Result<()> {
+        match &core.state.lock().backend {
+            Backend::Known(id) if Some(id.as_str()) == given => Ok(()),
+            Backend::Known(_) => {
+                Err(Error::new(ErrorKind::InvalidEvent, "mediaCollection.sessionID: does not match this session's ID"))
+            }
+            _ => Err(Error::new(ErrorKind::NotReady, "the session ID is not known yet")),
+        }
     }
 
     /// Validates and queues a caller's event given as a parsed document.
@@ -57,16 +93,7 @@ impl Engine {
         let prepared = xdm::prepare(document, xdm::Position::Later, core.mode, || core.read_player(), &self.config)?;
         if core.mode == Mode::Manual {
             let given = prepared.xdm.get("mediaCollection").and_then(|m| m.get("sessionID")).and_then(Value::as_str);
-            match &core.state.lock().backend {
-                Backend::Known(id) if Some(id.as_str()) == given => {}
-                Backend::Known(_) => {
-                    return Err(Error::new(
-                        ErrorKind::InvalidEvent,
-                        "mediaCollection.sessionID: does not match this session's ID",
-                    ))
-                }
-                _ => return Err(Error::new(ErrorKind::NotReady, "the session ID is not known yet")),
-            }
+            self.check_session_id(core, given)?;
         }
         self.enqueue_sized(core, prepared, None, text_len)
     }
@@ -165,8 +192,26 @@ impl Engine {
         let Prepared { event_type, xdm, playhead } = prepared;
         // Written here, outside the session lock, on the caller's thread; only the timestamp
         // waits for the lock. Delivery sends these bytes as they are.
-        let mut outgoing = Outgoing::new(seq, event_type, xdm, core.mode, new_uuid, text_len);
-        let size = outgoing.size;
+        let outgoing = Outgoing::new(seq, event_type, xdm, core.mode, new_uuid, text_len);
+        self.enqueue_outgoing(core, outgoing, playhead, ping_for)
+    }
+
+    /// Queues an event written as its request body; see `enqueue`.
+    fn enqueue_outgoing(
+        &self,
+        core: &Arc<SessionCore>,
+        mut outgoing: Outgoing,
+        playhead: i64,
+        ping_for: Option<Duration>,
+    ) -> Result<()> {
+        let (seq, event_type, size) = (outgoing.seq, outgoing.event_type, outgoing.size);
+        // The time is read and written out before the lock; under it, it is only made no
+        // earlier than the session's last stamp, so that timestamps never run backwards along
+        // the FIFO (two threads sending to one session, or the wall clock set back).
+        let stamp = outgoing.body.unstamped().then(|| {
+            let ms = self.clock.wall_ms();
+            (ms, fixed_timestamp(ms))
+        });
         let class = match event_type {
             // A downloaded session's pings are its record of the playback: never evicted.
             EventType::Ping if core.mode == Mode::Downloaded => Class::Ordinary,
@@ -190,8 +235,12 @@ impl Engine {
             // Stamped under the lock so that timestamps never run backwards along the FIFO. The
             // `_id` (one per event, kept on every retry of it, so the backend can drop the
             // duplicates that at-least-once delivery makes) is in the body already.
-            if outgoing.body.unstamped() {
-                outgoing.body.stamp(&format_timestamp(self.clock.wall_ms()));
+            if let Some((ms, text)) = stamp {
+                match text {
+                    Ok(text) if ms >= state.last_stamp_ms => outgoing.body.stamp_fixed(&text),
+                    _ => outgoing.body.stamp(&format_timestamp(ms.max(state.last_stamp_ms))),
+                }
+                state.last_stamp_ms = state.last_stamp_ms.max(ms);
             }
             match event_type {
                 EventType::AdBreakStart | EventType::AdStart => state.in_ad = true,
