@@ -299,7 +299,7 @@ fn threads_and_memory(mode: &Mode, rows: &mut Vec<Row>) {
     let heap = (LIVE_HEAP.load(std::sync::atomic::Ordering::Relaxed) - heap_before) as f64 / n as f64;
     row(
         rows,
-        format!("resident memory per idle session ({n} sessions)"),
+        format!("resident memory per idle session, in-process transport ({n} sessions)"),
         format!("{per:.0} bytes resident ({heap:.0} bytes of live heap)"),
         "≤ 2 KiB",
         Some(per <= 2048.0),
@@ -318,6 +318,67 @@ fn threads_and_memory(mode: &Mode, rows: &mut Vec<Row>) {
     let constant = counts.iter().all(|(_, c)| *c == counts[0].1);
     let text: Vec<String> = counts.iter().map(|(n, c)| format!("{c} at {n}")).collect();
     row(rows, "threads a client adds, by live sessions", text.join(", "), "constant", Some(constant));
+
+    // The same with the real HTTP transport, in a child process, delivering to the emulator.
+    let emulator = mediaedge_emulator::Emulator::start().unwrap();
+    emulator.set_recording(false);
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--child-memory", &emulator.base_url(), &n.to_string()])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| {
+            let text = String::from_utf8_lossy(&o.stdout).to_string();
+            let mut fields = text.split_whitespace().map(|f| f.parse::<f64>().ok());
+            Some((fields.next()??, fields.next()??))
+        });
+    match child {
+        Some((rss, heap)) => row(
+            rows,
+            format!(
+                "resident memory per idle session, real HTTP transport to the emulator ({n} sessions, own process)"
+            ),
+            format!("{rss:.0} bytes resident ({heap:.0} bytes of live heap)"),
+            "≤ 2 KiB",
+            Some(rss <= 2048.0),
+        ),
+        None => row(
+            rows,
+            "resident memory per idle session, real HTTP transport",
+            "not measured: the child failed",
+            "—",
+            None,
+        ),
+    }
+    drop(emulator);
+}
+
+/// Resident memory and live heap per idle session of a client with the real HTTP transport,
+/// delivering to the emulator at `url` (in another process, so its memory is not counted):
+/// `count` automatic sessions started, their IDs known, nothing queued.
+fn memory_child(url: &str, count: usize) -> (f64, f64) {
+    let config = format!(
+        r#"{{"datastreamId":"bench","streamingMedia":{{"channel":"bench","playerName":"bench"}},
+            "native":{{"edgeBaseUrl":"{url}","maxQueuedEvents":1000000}}}}"#
+    );
+    let client = Client::new(&config).unwrap();
+    // A first session, so that the client's threads, connections and buffers are counted
+    // before, not per session.
+    let warm = start_sessions(&client, 1);
+    std::thread::sleep(Duration::from_millis(200));
+    let (before, heap_before) = (rss_bytes(), LIVE_HEAP.load(std::sync::atomic::Ordering::Relaxed));
+    let sessions: Vec<Session> = (0..count)
+        .map(|i| {
+            let details = move || PlayerDetails { playhead: (i % 600) as f64, ..PlayerDetails::default() };
+            client.start_automatic(&format!("idle-{i}"), Arc::new(details), START).unwrap()
+        })
+        .collect();
+    client.flush(Duration::from_secs(600)).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let rss = rss_bytes().saturating_sub(before) as f64 / count as f64;
+    let heap = (LIVE_HEAP.load(std::sync::atomic::Ordering::Relaxed) - heap_before) as f64 / count as f64;
+    drop((sessions, warm));
+    (rss, heap)
 }
 
 /// CPU time (µs) of the threads whose name starts with one of `prefixes`, this one included.
@@ -693,6 +754,11 @@ fn child(args: &[String]) -> bool {
             client.flush(Duration::from_secs(600)).unwrap();
             println!("{}", client.stats().requests_answered);
             // Skip the sessions' ends: the figure is per delivered event, not teardown.
+            std::process::exit(0);
+        }
+        [flag, url, count] if flag == "--child-memory" => {
+            let (rss, heap) = memory_child(url, count.parse().unwrap());
+            println!("{rss} {heap}");
             std::process::exit(0);
         }
         [flag, url, kind, count] if flag == "--child-send" => {

@@ -4,8 +4,12 @@
 //! not known then and have their places in the bytes:
 //! - the session ID, which the backend gives in its answer to sessionStart and which changes
 //!   after a resume: it goes right after `mediaCollection`'s `{` when the request is made;
-//! - the timestamp, stamped under the session lock so that timestamps never run backwards along
-//!   a session's FIFO: a placeholder of the timestamp's fixed width, overwritten in place.
+//! - the timestamp: a placeholder of the timestamp's fixed width, overwritten in place under
+//!   the session lock (the text is made before it), so that timestamps never run backwards
+//!   along a session's FIFO.
+//!
+//! A map-shaped event (the library's own, a tracker's, one given as a document) is written by
+//! `Body::write`; a caller's text usually by `document`, from slices of the text.
 
 use std::ops::Range;
 
