@@ -6,6 +6,8 @@ PROFILE  ?= debug
 TARGET   := target/$(PROFILE)
 CARGO_PROFILE := $(if $(filter release,$(PROFILE)),--release,)
 BUILD    := build
+# The library as it ships (make install, the size in BENCHMARKS.md): scripts/build-dist.
+DIST     := target/dist
 CWARN    := -Wall -Wextra -Wpedantic -Werror
 LDLIBS   := -L$(TARGET) -lmediaedge -Wl,-rpath,$(abspath $(TARGET)) -pthread
 EMULATOR := $(TARGET)/mediaedge-emulator
@@ -20,7 +22,7 @@ STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 PREFIX   ?= /usr/local
 VALGRIND := valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99
 
-.PHONY: help all lint lib header examples demo demo-tracker install test test-rust test-header test-c test-sanitizers test-tsan fuzz-smoke fuzz test-cpp test-kotlin test-swift test-install test-gst gst-player bench bench-smoke clean
+.PHONY: help all lint lib dist header examples demo demo-tracker install test test-rust test-header test-c test-sanitizers test-tsan fuzz-smoke fuzz test-cpp test-kotlin test-swift test-install test-gst gst-player bench bench-smoke clean
 
 # A bare `make` builds the library (debug), the emulator and the C examples.
 all: examples
@@ -33,6 +35,7 @@ help:
 	@echo "                    lint test-rust test-header test-c test-sanitizers test-tsan fuzz-smoke"
 	@echo "                    test-cpp test-kotlin test-swift test-install test-gst bench-smoke"
 	@echo "make lib          the library and the emulator; PROFILE=release for target/release"
+	@echo "make dist         the library as it ships, into target/dist (std rebuilt for size)"
 	@echo "make header       regenerate include/mediaedge.h from the Rust sources (commit it)"
 	@echo "make install      install into PREFIX (default /usr/local; DESTDIR honoured)"
 	@echo "make bench        the benchmark suite (~9 minutes, BENCHMARKS.md)"
@@ -43,6 +46,9 @@ help:
 lib:
 	$(CARGO) build --workspace $(CARGO_PROFILE)
 	soname=$$(scripts/soname $(TARGET)/libmediaedge.so) && ln -sf libmediaedge.so $(TARGET)/$$soname
+
+dist:
+	scripts/build-dist $(DIST)
 
 # Regenerates include/mediaedge.h from the Rust sources; commit the result.
 header:
@@ -65,19 +71,18 @@ demo-tracker: examples
 
 # Installs the release build into $(DESTDIR)$(PREFIX): the shared library with its SONAME
 # links, the static library, the headers, pkg-config files and the CMake package.
-install:
-	$(CARGO) build --release -p mediaedge
+install: dist
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cmake/MediaEdge $(DESTDIR)$(PREFIX)/include
-	install -m 0755 target/release/libmediaedge.so $(DESTDIR)$(PREFIX)/lib/libmediaedge.so.$(VERSION)
-	soname=$$(scripts/soname target/release/libmediaedge.so) && \
+	install -m 0755 $(DIST)/libmediaedge.so $(DESTDIR)$(PREFIX)/lib/libmediaedge.so.$(VERSION)
+	soname=$$(scripts/soname $(DIST)/libmediaedge.so) && \
 	  ln -sf libmediaedge.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$$soname && \
 	  ln -sf $$soname $(DESTDIR)$(PREFIX)/lib/libmediaedge.so
-	install -m 0644 target/release/libmediaedge.a $(DESTDIR)$(PREFIX)/lib/libmediaedge.a
+	install -m 0644 $(DIST)/libmediaedge.a $(DESTDIR)$(PREFIX)/lib/libmediaedge.a
 	install -m 0644 include/mediaedge.h $(wildcard include/mediaedge.hpp) $(DESTDIR)$(PREFIX)/include/
 	for pc in mediaedge mediaedge-static; do \
 	  sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@STATIC_LIBS@|$(STATIC_LIBS)|' \
 	    pkg/$$pc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/$$pc.pc; done
-	soname=$$(scripts/soname target/release/libmediaedge.so) && \
+	soname=$$(scripts/soname $(DIST)/libmediaedge.so) && \
 	for f in MediaEdgeConfig MediaEdgeConfigVersion; do \
 	  sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@VERSION_MAJOR@|$(VERSION_MAJOR)|g' -e 's|@VERSION_MINOR@|$(VERSION_MINOR)|g' \
 	    -e "s|@SONAME@|$$soname|g" -e 's|@STATIC_LIBS_CMAKE@|$(subst -l,,$(subst $(eval) ,;,$(STATIC_LIBS)))|g' \
@@ -215,12 +220,10 @@ test-gst: gst-player
 	  '$(BUILD)/gst_player "$$0" $(BUILD)/clip.webm $(BUILD)/gst-positions.log && python3 tests/gst/check_gst.py "$$0" $(BUILD)/gst-positions.log' @URL@
 
 # The benchmark suite (BENCHMARKS.md), about nine minutes; the smoke mode only checks it runs.
-bench:
-	$(CARGO) build --release -p mediaedge
+bench: dist
 	$(CARGO) bench --bench mediaedge_bench
 
-bench-smoke:
-	$(CARGO) build --release -p mediaedge
+bench-smoke: dist
 	$(CARGO) bench --bench mediaedge_bench -- --quick
 
 # Installs into a temporary prefix and builds a small C program against it from outside the
