@@ -377,6 +377,10 @@ fn memory_child(url: &str, count: usize) -> (f64, f64) {
     std::thread::sleep(Duration::from_millis(200));
     let rss = rss_bytes().saturating_sub(before) as f64 / count as f64;
     let heap = (LIVE_HEAP.load(std::sync::atomic::Ordering::Relaxed) - heap_before) as f64 / count as f64;
+    if std::env::var_os("MEDIAEDGE_BENCH_KEEP").is_some() {
+        std::mem::forget((sessions, warm, client));
+        return (rss, heap);
+    }
     drop((sessions, warm));
     (rss, heap)
 }

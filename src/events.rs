@@ -123,6 +123,11 @@ impl Mailbox {
             }
             None => {
                 inner.delivering = false;
+                if inner.waiting.is_empty() {
+                    // A BTreeMap keeps its (456-byte) root node once emptied; most sessions are
+                    // idle most of the time, so an idle mailbox holds none.
+                    inner.waiting = std::collections::BTreeMap::new();
+                }
                 None
             }
         }

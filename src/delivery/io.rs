@@ -255,11 +255,17 @@ impl<S> Io<S> {
             logger.log(Level::Info, || format!("requests to the Edge go through the proxy {proxy}"));
         }
         while !ready.is_shut_down() {
-            while let Some(session) = ready.try_pop() {
+            // Only as many requests as connections can take now are made: the other sessions
+            // wait in the queue as they are, not as requests (a burst of thousands of sessions
+            // would otherwise hold a request each, and leave the allocator that much memory).
+            let mut room = self.room();
+            while room > 0 {
+                let Some(session) = ready.try_pop() else { break };
                 match handler.next_request(&session) {
                     Some(request) => {
                         let url = endpoint.url(request.action, &request.request_id, clock.now());
                         self.queue(session, request, url, handler, ready, logger);
+                        room -= 1;
                     }
                     None => ready.done(),
                 }
@@ -267,7 +273,8 @@ impl<S> Io<S> {
             self.start_waiting(handler, ready, logger);
             // Sessions queued meanwhile: look at the sockets without waiting, then serve them
             // (never skip the poll: a steady stream of sessions would starve the answers).
-            let timeout = if ready.loop_may_sleep() {
+            // Without room, only a connection's event (which wakes the poll) can make some.
+            let timeout = if self.room() == 0 || ready.loop_may_sleep() {
                 self.next_deadline().map(|at| at.saturating_duration_since(Instant::now()))
             } else {
                 Some(Duration::ZERO)
@@ -316,6 +323,13 @@ impl<S> Io<S> {
                 ready.done();
             }
         }
+    }
+
+    /// How many more requests connections could take now: the idle ones and those that may
+    /// still be opened, less the requests already waiting for one.
+    fn room(&self) -> usize {
+        let open = self.connections.iter().flatten().count();
+        (self.idle.len() + self.target.max_connections.saturating_sub(open)).saturating_sub(self.waiting.len())
     }
 
     /// Puts waiting requests on idle connections, and opens connections up to the limit.

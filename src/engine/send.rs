@@ -254,6 +254,12 @@ impl Engine {
                 after.release_player = true;
             }
             self.journal_event(&mut state, &mut outgoing);
+            if state.outbox.capacity() == 0 {
+                // Room for this one event only: most sessions queue one at a time, and a burst
+                // of new sessions (each with its sessionStart waiting) would otherwise leave
+                // four events' room per session behind in the allocator.
+                state.outbox.reserve_exact(1);
+            }
             state.outbox.push_back(outgoing);
             if core.mode != Mode::Downloaded {
                 self.event_queued(1);
