@@ -289,9 +289,10 @@ impl Engine {
                 Some(reason) => self.counters.dropped(reason, 1),
             }
             after.finished_events += 1;
-            if state.outbox.is_empty() {
-                // An idle session keeps no queue buffer (four events' room, 550 bytes): most
-                // sessions are idle between pings, and a new event's allocation costs less.
+            if state.outbox.is_empty() && state.outbox.capacity() > 1 {
+                // An idle session keeps room for one event (160 bytes), which is what most
+                // sessions queue at a time: its next event then costs the caller no allocation
+                // for the queue. A larger buffer, left by a backlog, goes.
                 state.outbox = std::collections::VecDeque::new();
             }
         }
