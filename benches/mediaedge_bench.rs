@@ -364,16 +364,11 @@ fn memory_child(url: &str, count: usize) -> (f64, f64) {
     let client = Client::new(&config).unwrap();
     // A first session, so that the client's threads, connections and buffers are counted
     // before, not per session.
-    let warm = start_sessions(&client, 1);
+    let warm = client.start_automatic("warm-up", Arc::new(PlayerDetails::default), START).unwrap();
+    client.flush(Duration::from_secs(60)).unwrap();
     std::thread::sleep(Duration::from_millis(200));
     let (before, heap_before) = (rss_bytes(), LIVE_HEAP.load(std::sync::atomic::Ordering::Relaxed));
-    let sessions: Vec<Session> = (0..count)
-        .map(|i| {
-            let details = move || PlayerDetails { playhead: (i % 600) as f64, ..PlayerDetails::default() };
-            client.start_automatic(&format!("idle-{i}"), Arc::new(details), START).unwrap()
-        })
-        .collect();
-    client.flush(Duration::from_secs(600)).unwrap();
+    let sessions = start_sessions(&client, count);
     std::thread::sleep(Duration::from_millis(200));
     let rss = rss_bytes().saturating_sub(before) as f64 / count as f64;
     let heap = (LIVE_HEAP.load(std::sync::atomic::Ordering::Relaxed) - heap_before) as f64 / count as f64;

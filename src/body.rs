@@ -113,10 +113,6 @@ impl Body {
         }
         bytes.push(b'}');
         bytes.extend_from_slice(CLOSE);
-        if bytes.capacity() - bytes.len() > 128 {
-            // The estimate above was doubled past the size: the body may wait in a queue.
-            bytes.shrink_to_fit();
-        }
         Body { bytes, session_id_at, timestamp, unstamped, added }
     }
 

@@ -27,7 +27,8 @@ fn clock_ns(clock: libc::clockid_t) -> u64 {
     if unsafe { libc::clock_gettime(clock, &mut ts) } != 0 {
         return 0;
     }
-    (ts.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.tv_nsec as u64)
+    // A clock set before 1970 reads as the epoch, as `SystemTime` read it before.
+    u64::try_from(ts.tv_sec).unwrap_or(0).saturating_mul(1_000_000_000).saturating_add(ts.tv_nsec as u64)
 }
 
 impl SystemClock {
@@ -84,46 +85,40 @@ impl Clock for ManualClock {
 
 /// `2026-11-28T01:10:26.123Z` for Unix milliseconds.
 pub fn format_timestamp(unix_ms: i64) -> String {
-    match fixed_timestamp(unix_ms) {
-        Ok(text) => std::str::from_utf8(&text).expect("ASCII").to_owned(),
-        Err((year, month, day, hour, minute, second, ms)) => {
-            format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{ms:03}Z")
-        }
+    if let Some(text) = fixed_timestamp(unix_ms) {
+        return std::str::from_utf8(&text).expect("ASCII").to_owned();
     }
+    let (year, month, day, hour, minute, second) = civil(unix_ms.div_euclid(1000));
+    let ms = unix_ms.rem_euclid(1000);
+    format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{ms:03}Z")
 }
 
-/// The parts of a date outside the years 0 to 9999: year, month, day, hour, minute, second, ms.
-type WideDate = (i64, i64, i64, i64, i64, i64, i64);
-
 /// `2026-11-28T01:10:26.123Z` for Unix milliseconds, into a fixed buffer (no allocation): what
-/// every event is stamped with. A year outside 0 to 9999 does not fit; its parts come back.
-pub fn fixed_timestamp(unix_ms: i64) -> std::result::Result<[u8; 24], WideDate> {
+/// every event is stamped with. `None` for a year outside 0 to 9999, which does not fit.
+pub fn fixed_timestamp(unix_ms: i64) -> Option<[u8; 24]> {
     thread_local! {
         /// The last second this thread wrote, and its text up to the seconds: the events of
         /// one second share it, and only the milliseconds are written again.
         static LAST: Cell<(i64, [u8; 24])> = const { Cell::new((i64::MIN, [0; 24])) };
     }
-    let ms = unix_ms.rem_euclid(1000);
     let secs = unix_ms.div_euclid(1000);
     let (last, mut text) = LAST.with(Cell::get);
     if last != secs {
-        text = second_text(secs).map_err(|wide| (wide.0, wide.1, wide.2, wide.3, wide.4, wide.5, ms))?;
+        text = second_text(secs)?;
         LAST.with(|cell| cell.set((secs, text)));
     }
-    let ms = ms as u16;
+    let ms = unix_ms.rem_euclid(1000) as u16;
     text[20] = b'0' + (ms / 100) as u8;
     text[21] = b'0' + (ms / 10 % 10) as u8;
     text[22] = b'0' + (ms % 10) as u8;
-    Ok(text)
+    Some(text)
 }
 
-/// `2026-11-28T01:10:26.000Z` for Unix seconds; the parts of a year outside 0 to 9999 (with
-/// 0 ms).
-fn second_text(secs: i64) -> std::result::Result<[u8; 24], WideDate> {
+/// Year, month, day, hour, minute and second of Unix seconds (Howard Hinnant's civil date
+/// from days since the epoch).
+fn civil(secs: i64) -> (i64, i64, i64, i64, i64, i64) {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
-    let (hour, minute, second) = (rem / 3600, (rem % 3600) / 60, rem % 60);
-    // Civil date from days since the epoch (Howard Hinnant's algorithm).
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -133,8 +128,14 @@ fn second_text(secs: i64) -> std::result::Result<[u8; 24], WideDate> {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day, rem / 3600, (rem % 3600) / 60, rem % 60)
+}
+
+/// `2026-11-28T01:10:26.000Z` for Unix seconds; `None` for a year outside 0 to 9999.
+fn second_text(secs: i64) -> Option<[u8; 24]> {
+    let (year, month, day, hour, minute, second) = civil(secs);
     if !(0..=9999).contains(&year) {
-        return Err((year, month, day, hour, minute, second, 0));
+        return None;
     }
     // Digit by digit into a fixed buffer: `format!` cost ten times as much, on every event.
     let mut text = *b"0000-00-00T00:00:00.000Z";
@@ -150,7 +151,7 @@ fn second_text(secs: i64) -> std::result::Result<[u8; 24], WideDate> {
     put(11, 2, hour);
     put(14, 2, minute);
     put(17, 2, second);
-    Ok(text)
+    Some(text)
 }
 
 #[cfg(test)]

@@ -16,9 +16,10 @@
 //!   numbers and literals are matched against JSON's grammar) keeps the top-level fields and
 //!   those of `mediaCollection` as slices of the text, refusing a key given twice (a value tree
 //!   would have kept the last);
-//! - a nested object or array is measured by serde_json (`RawValue`) and walked as `Value`
-//!   parsing walks it (`Walk`: numbers in range, escapes, surrogates, depth, no key given
-//!   twice), and so is every number long enough, or with an exponent, to be out of range;
+//! - a nested object or array is walked by serde_json as `Value` parsing walks it (`Walk`:
+//!   numbers in range, escapes, surrogates, depth, no key given twice), in the same pass that
+//!   finds its end, and so is every number long enough, or with an exponent, to be out of
+//!   range;
 //! - a `\u` escape that may be a surrogate in a string the scan reads sends the document the
 //!   general way, which refuses an unpaired one.
 //!
@@ -30,14 +31,13 @@ use std::fmt;
 use std::mem::MaybeUninit;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
 
 use crate::body::{Body, CLOSE, OPEN, PLACEHOLDER};
 use crate::error::Result;
 use crate::xdm::{self, EventType, Mode, PlayerDetails};
 
 /// The most fields an object may have for this reading (at any depth).
-pub(crate) const MAX_FIELDS: usize = 16;
+const MAX_FIELDS: usize = 16;
 
 /// Any JSON value, checked as `serde_json::Value` parsing checks it, without building it.
 /// Fails on a key given twice, a key with an escape, or an object of more than `MAX_FIELDS`.
@@ -129,34 +129,22 @@ impl<'a> Fields<'a> {
         self.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 
-    /// Adds a field; fails for a key given twice (a value tree keeps only the last) or one
+    /// Adds a field; `None` for a key given twice (a value tree keeps only the last) or one
     /// field too many.
-    fn push<E: de::Error>(&mut self, key: &'a str, value: &'a str) -> std::result::Result<(), E> {
+    fn push(&mut self, key: &'a str, value: &'a str) -> Option<()> {
         if self.count == MAX_FIELDS || self.iter().any(|(k, _)| k == key) {
-            return Err(E::custom("for the general way"));
+            return None;
         }
         self.items[self.count] = MaybeUninit::new((key, value));
         self.count += 1;
-        Ok(())
+        Some(())
     }
-}
-
-/// What the checks need of a value that is kept as text: `Value` parsing refuses numbers out
-/// of range and this reading does not look, so a long number or one with an exponent, and every
-/// object and array, are walked.
-fn check_raw(raw: &str) -> bool {
-    let walk = match raw.as_bytes().first() {
-        Some(b'{' | b'[') => true,
-        Some(b'-' | b'0'..=b'9') => raw.len() > 15 || raw.contains(['e', 'E']),
-        _ => false,
-    };
-    !walk || serde_json::from_str::<Walk>(raw).is_ok()
 }
 
 /// The JSON of an object's two top levels, read by hand: the text between the fields is only
 /// whitespace, colons and commas, keys and strings the checks read have no escapes, and
 /// numbers and literals are matched against JSON's grammar. A nested object or array is
-/// measured by serde_json (`RawValue`) and walked (`check_raw`). Anything unexpected is `None`:
+/// walked by serde_json (`Walk`), which also says where it ends. Anything unexpected is `None`:
 /// the document goes the general way.
 struct Scan<'a> {
     text: &'a str,
@@ -260,22 +248,28 @@ impl<'a> Scan<'a> {
             b'"' => {
                 self.string(false)?;
             }
-            b'-' | b'0'..=b'9' => self.number()?,
+            b'-' | b'0'..=b'9' => {
+                self.number()?;
+                // `Value` parsing refuses a number out of range, which the grammar does not
+                // see: one long enough, or with an exponent, to be so is parsed.
+                let number = self.text.get(start..self.at)?;
+                if (number.len() > 15 || number.contains(['e', 'E'])) && serde_json::from_str::<Walk>(number).is_err() {
+                    return None;
+                }
+            }
             b't' | b'f' | b'n' => {
                 let rest = self.text.get(start..)?;
                 let word = ["true", "false", "null"].into_iter().find(|w| rest.starts_with(w))?;
                 self.at += word.len();
             }
             b'{' | b'[' => {
-                let rest = self.text.get(start..)?;
-                let mut deserializer = serde_json::Deserializer::from_str(rest);
-                let raw = <&RawValue>::deserialize(&mut deserializer).ok()?.get();
-                self.at += raw.len();
+                let mut walked = serde_json::Deserializer::from_str(self.text.get(start..)?).into_iter::<Walk>();
+                walked.next()?.ok()?;
+                self.at += walked.byte_offset();
             }
             _ => return None,
         }
-        let raw = self.text.get(start..self.at)?;
-        check_raw(raw).then_some(raw)
+        self.text.get(start..self.at)
     }
 
     /// An object at the cursor, its fields into `fields`. `inner` may read a key's value itself
@@ -304,7 +298,7 @@ impl<'a> Scan<'a> {
                 Some(kept) => kept,
                 None => self.value()?,
             };
-            fields.push::<serde_json::Error>(key, value).ok()?;
+            fields.push(key, value)?;
             if self.eat(b'}') {
                 return Some(());
             }
@@ -355,7 +349,6 @@ fn read_into<'a>(text: &'a str, fields: &mut Fields<'a>) -> bool {
 pub struct Scratch<'a> {
     top: Fields<'a>,
     media: Fields<'a>,
-    has_media: bool,
     event_type: Option<&'a str>,
     id: Option<&'a str>,
     timestamp: Option<&'a str>,
@@ -372,7 +365,6 @@ impl<'a> Scratch<'a> {
         Scratch {
             top: Fields::new(),
             media: Fields::new(),
-            has_media: false,
             event_type: None,
             id: None,
             timestamp: None,
@@ -394,16 +386,13 @@ impl Default for Scratch<'_> {
 /// into `Scratch::media`, keeping the fields the checks look at by name.
 fn read_top<'a>(text: &'a str, scratch: &mut Scratch<'a>) -> Option<()> {
     let mut scan = Scan::new(text);
-    let Scratch { top, media, has_media, event_type, id, timestamp, playhead, session_id, qoe_text, .. } = scratch;
+    let Scratch { top, media, event_type, id, timestamp, playhead, session_id, qoe_text, .. } = scratch;
     scan.object(top, &mut |scan, key| {
         if key != "mediaCollection" {
             return Some(None);
         }
-        // Kept in `top` with an empty value, in its place: it is written from `media`. (Given
-        // twice, `top` refuses the second.)
-        if *has_media {
-            return None;
-        }
+        // Kept in `top` with an empty value, in its place: it is written from `media`. Given
+        // twice, `top` refuses the second (and `media` has taken the fields of both).
         scan.object(media, &mut |_, _| Some(None))?;
         for (key, value) in media.iter() {
             match key {
@@ -413,7 +402,6 @@ fn read_top<'a>(text: &'a str, scratch: &mut Scratch<'a>) -> Option<()> {
                 _ => {}
             }
         }
-        *has_media = true;
         Some(Some(""))
     })?;
     scan.end()?;
@@ -648,8 +636,8 @@ impl Reading<'_, '_> {
                 bytes.extend_from_slice(field);
                 value_at - key_at + 1
             }
-            // Not slices of the text (cannot happen with serde_json's borrowed strings): piece
-            // by piece.
+            // Not slices of the text (cannot happen: the scan reads keys and values as slices of
+            // it): piece by piece.
             _ => {
                 let start = bytes.len();
                 put_key(bytes, key);

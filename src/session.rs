@@ -83,9 +83,9 @@ pub struct Outgoing {
 
 impl Outgoing {
     /// A new event, not yet attempted: `xdm` written as its request body (with an `_id` from
-    /// `new_id` if it has none, and a place for its timestamp), and dropped unless a resume
-    /// would restate it. Its size in the queue limits is `text_len` (the caller's JSON text)
-    /// or the document as serialized, plus what sending adds.
+    /// `new_id` if it has none, and a place for its timestamp); the map is not kept. Its size
+    /// in the queue limits is `text_len` (the caller's JSON text) or the document as
+    /// serialized, plus what sending adds.
     pub fn new(
         seq: u64,
         event_type: EventType,
@@ -101,45 +101,31 @@ impl Outgoing {
         };
         let body = Body::write(&xdm, slot, new_id);
         let playhead = xdm.get("mediaCollection").and_then(|m| m.get("playhead")).and_then(Value::as_i64);
-        Outgoing {
-            seq,
-            event_type,
-            size: text_len.unwrap_or_else(|| body.document_len()) + SENT_OVERHEAD,
-            body,
-            playhead,
-            restate: restates(event_type),
-            request_id: None,
-            attempts: 0,
-            first_failure: None,
-            journal_n: None,
-        }
-    }
-
-    /// An event an earlier client journaled, as it was queued then.
-    pub fn replayed(seq: u64, event_type: EventType, body: Body, playhead: Option<i64>, n: u32) -> Outgoing {
-        Outgoing {
-            seq,
-            event_type,
-            size: body.parts().0.len() + SENT_OVERHEAD,
-            body,
-            playhead,
-            restate: false,
-            request_id: None,
-            attempts: 0,
-            first_failure: None,
-            journal_n: Some(n),
-        }
+        let size = text_len.unwrap_or_else(|| body.document_len());
+        Outgoing::queued(seq, event_type, body, playhead, size)
     }
 
     /// A new event written as its request body from the caller's text (`document`), of
     /// `text_len` bytes.
     pub fn from_body(seq: u64, event_type: EventType, body: Body, playhead: i64, text_len: usize) -> Outgoing {
+        Outgoing::queued(seq, event_type, body, Some(playhead), text_len)
+    }
+
+    /// An event an earlier client journaled, as it was queued then. It is not restated on a
+    /// resume: replay does not rebuild the playback state (open chapter, ad) it belonged to.
+    pub fn replayed(seq: u64, event_type: EventType, body: Body, playhead: Option<i64>, n: u32) -> Outgoing {
+        let size = body.parts().0.len();
+        Outgoing { restate: false, journal_n: Some(n), ..Outgoing::queued(seq, event_type, body, playhead, size) }
+    }
+
+    /// A new event, not yet attempted, of `size` bytes of JSON (what sending adds not counted).
+    fn queued(seq: u64, event_type: EventType, body: Body, playhead: Option<i64>, size: usize) -> Outgoing {
         Outgoing {
             seq,
             event_type,
-            size: text_len + SENT_OVERHEAD,
+            size: size + SENT_OVERHEAD,
             body,
-            playhead: Some(playhead),
+            playhead,
             restate: restates(event_type),
             request_id: None,
             attempts: 0,

@@ -237,7 +237,7 @@ impl Engine {
             // duplicates that at-least-once delivery makes) is in the body already.
             if let Some((ms, text)) = stamp {
                 match text {
-                    Ok(text) if ms >= state.last_stamp_ms => outgoing.body.stamp_fixed(&text),
+                    Some(text) if ms >= state.last_stamp_ms => outgoing.body.stamp_fixed(&text),
                     _ => outgoing.body.stamp(&format_timestamp(ms.max(state.last_stamp_ms))),
                 }
                 state.last_stamp_ms = state.last_stamp_ms.max(ms);
